@@ -1,0 +1,5 @@
+"""apigateway collector (being written)."""
+
+
+def collect(ctx):
+    """apigateway: not collected yet."""

@@ -1,0 +1,5 @@
+"""apigatewayv2 collector (being written)."""
+
+
+def collect(ctx):
+    """apigatewayv2: not collected yet."""

@@ -1,0 +1,105 @@
+"""What every collector shares: the context it runs in, and how AWS errors are classified."""
+import threading
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from ..graph import EdgeRecord, GraphBuilder, Node  # noqa: F401  (re-exported for collectors)
+
+# Error codes meaning "this resource is gone": it was deleted between list and describe.
+NOT_FOUND_CODES = frozenset({
+    "ResourceNotFoundException", "NotFoundException", "NotFound", "NoSuchBucket",
+    "NoSuchEntity", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
+    "RepositoryDoesNotExistException", "LoadBalancerNotFound", "ListenerNotFound",
+    "TargetGroupNotFound", "ResourceNotFound",
+})
+ACCESS_DENIED_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+    "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+})
+UNSUPPORTED_CODES = frozenset({
+    "UnsupportedOperation", "UnknownOperationException", "NotImplemented", "InvalidAction",
+    "OptInRequired", "SubscriptionRequiredException",
+})
+
+
+def error_code(exc):
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") or str(
+            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "ClientError"))
+    if isinstance(exc, EndpointConnectionError):
+        return "EndpointConnectionError"
+    return type(exc).__name__
+
+
+def is_not_found(exc):
+    return isinstance(exc, ClientError) and error_code(exc) in NOT_FOUND_CODES
+
+
+def describe_error(exc):
+    """A plain sentence for the user: what failed and what to do about it."""
+    code = error_code(exc)
+    operation = getattr(exc, "operation_name", None)
+    message = str(exc)
+    if isinstance(exc, ClientError):
+        message = exc.response.get("Error", {}).get("Message") or message
+    if code in ACCESS_DENIED_CODES:
+        hint = "Flowscope's credentials lack a read permission; see policies/flowscope-readonly.json."
+    elif code in UNSUPPORTED_CODES or isinstance(exc, EndpointConnectionError):
+        hint = "The service or API is not available in this region or endpoint."
+    else:
+        hint = ""
+    text = f"{operation}: {message}" if operation else message
+    return {"code": code, "message": f"{text} {hint}".strip()}
+
+
+@dataclass
+class CollectContext:
+    """Everything a collector needs: where to read, and where to put what it finds."""
+
+    session: object
+    account: str
+    partition: str
+    region: str                 # the region collected; global collectors get the home region
+    origin: str                 # "collector:region", stamped on every node and edge found
+    builder: GraphBuilder
+    config: object
+    client_lock: threading.Lock
+    warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    resources_found: int = 0
+
+    def client(self, service):
+        # boto3 sessions are not thread-safe to create clients from; the clients themselves are.
+        with self.client_lock:
+            return self.session.client(service, region_name=self.region, config=self.config)
+
+    def add(self, nodes=(), edges=()):
+        nodes = list(nodes)
+        self.resources_found += len(nodes)
+        self.builder.add(self.origin, nodes, edges)
+
+    def warn(self, exc, resource=None):
+        """Record a non-fatal problem with one resource; the collector carries on."""
+        entry = describe_error(exc) if isinstance(exc, (ClientError, BotoCoreError)) else {
+            "code": type(exc).__name__, "message": str(exc)}
+        if resource:
+            entry["resource"] = resource
+        self.warnings.append(entry)
+
+    def note(self, code, message, resource=None):
+        """Record something odd but harmless (an unknown shape kept raw); the run stays a success."""
+        self.notes.append({"code": code, "message": message, "resource": resource, "level": "info"})
+
+    def call_or_skip(self, fn, *args, resource=None, **kwargs):
+        """Call fn; None if the resource vanished meanwhile (skipped cleanly, not an error)."""
+        try:
+            return fn(*args, **kwargs)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+
+    def arn(self, service, resource, region=None):
+        region = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"

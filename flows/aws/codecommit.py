@@ -1,0 +1,5 @@
+"""codecommit collector (being written)."""
+
+
+def collect(ctx):
+    """codecommit: not collected yet."""

@@ -1,0 +1,5 @@
+"""dynamodb collector (being written)."""
+
+
+def collect(ctx):
+    """dynamodb: not collected yet."""

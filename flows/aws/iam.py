@@ -1,0 +1,5 @@
+"""iam collector (being written)."""
+
+
+def collect(ctx):
+    """iam: not collected yet."""

@@ -1,0 +1,5 @@
+"""kinesis collector (being written)."""
+
+
+def collect(ctx):
+    """kinesis: not collected yet."""

@@ -1,0 +1,5 @@
+"""sns collector (being written)."""
+
+
+def collect(ctx):
+    """sns: not collected yet."""

@@ -1,0 +1,5 @@
+"""sqs collector (being written)."""
+
+
+def collect(ctx):
+    """sqs: not collected yet."""

@@ -1,6 +1,6 @@
 from django.db import models
 
-from .vocabulary import EdgeKind, NodeType, SyncStatus
+from ..vocabulary import EdgeKind, NodeType, SyncStatus
 
 
 class Account(models.Model):

@@ -1,0 +1,63 @@
+"""Thin Celery tasks: they take plain values and call the plain functions that tests call."""
+import logging
+import threading
+
+from celery import shared_task
+from django.conf import settings
+
+from .locks import SyncInProgress
+from .publish import publish
+from .sync import sync_account
+
+log = logging.getLogger(__name__)
+
+
+def publish_progress(run):
+    from .api import run_summary
+
+    publish("sync", {"run": run_summary(run)})
+
+
+def run_sync(regions=None, role_arn=None):
+    """The one sync entry point behind the beat schedule, the on-demand task and the CLI."""
+    regions = regions or settings.FLOWSCOPE["REGIONS"]
+    try:
+        return sync_account(regions, role_arn=role_arn, progress=publish_progress)
+    except SyncInProgress as exc:
+        publish("sync", {"error": str(exc)})
+        log.info("%s", exc)
+        return None
+
+
+@shared_task(name="flows.tasks.sync_account", ignore_result=True)
+def sync_account_task(regions=None, role_arn=None):
+    run = run_sync(regions, role_arn)
+    return run.pk if run else None
+
+
+@shared_task(name="flows.tasks.sync_all_accounts", ignore_result=True)
+def sync_all_accounts():
+    """The periodic job: the default credentials, then each configured role."""
+    for role_arn in [None, *settings.FLOWSCOPE["ROLE_ARNS"]]:
+        sync_account_task.delay(role_arn=role_arn)
+
+
+def start_sync(regions=None, role_arn=None):
+    """Start a sync in the background: on a Celery worker when a broker is configured, else
+    (laptop mode, no Redis) in a thread of this process. Returns how it was started."""
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
+        thread = threading.Thread(target=_sync_in_thread, args=(regions, role_arn), daemon=True,
+                                  name="flowscope-sync")
+        thread.start()
+        return "thread"
+    sync_account_task.delay(regions=regions, role_arn=role_arn)
+    return "celery"
+
+
+def _sync_in_thread(regions, role_arn):
+    from django.db import connection
+
+    try:
+        run_sync(regions, role_arn)
+    finally:
+        connection.close()

@@ -1,4 +1,5 @@
 """Models, one module per area: graph (discovery), live (invocations), audit (findings)."""
 from .graph import Account, Edge, Resource, SyncRun
+from .ui import ApiToken
 
-__all__ = ["Account", "Edge", "Resource", "SyncRun"]
+__all__ = ["ApiToken", "Account", "Edge", "Resource", "SyncRun"]

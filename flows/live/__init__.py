@@ -1,0 +1,1 @@
+"""Live invocations: Lambda log parsing (pure), log polling, storage and the push to browsers."""

@@ -180,4 +180,27 @@ FLOWSCOPE = {
     # A sync lock older than this (seconds, renewed while the sync runs) is considered dead.
     "SYNC_LOCK_TTL": envint("FLOWSCOPE_SYNC_LOCK_TTL", 120, minimum=10),
     "LOCK_DIR": env("FLOWSCOPE_LOCK_DIR", str(BASE_DIR / "var" / "locks")),
+    # Prefix of every Redis key Flowscope writes (locks, rate limiters), to share a Redis.
+    "REDIS_PREFIX": env("FLOWSCOPE_REDIS_PREFIX", "flowscope"),
+    # Live invocations (issue 4). Seconds between polls of an active log group.
+    "LOG_POLL_INTERVAL": envint("FLOWSCOPE_LOG_POLL_INTERVAL", 1, minimum=1),
+    # Shortest gap between polls of a quiet log group; grows so quiet groups use at most a
+    # quarter of the FilterLogEvents budget (1,000 quiet groups at 25 TPS: one poll per 160 s).
+    "LOG_POLL_IDLE_INTERVAL": envint("FLOWSCOPE_LOG_POLL_IDLE_INTERVAL", 60, minimum=1),
+    # CloudWatch ingestion lag to cover: how far back the periodic catch-up poll re-reads.
+    "LOG_INGESTION_LAG_SECONDS": envint("FLOWSCOPE_LOG_INGESTION_LAG_SECONDS", 20, minimum=0),
+    # Seconds between catch-up polls (the other polls re-read only the last 2 seconds).
+    "LOG_CATCHUP_INTERVAL": envint("FLOWSCOPE_LOG_CATCHUP_INTERVAL", 10, minimum=1),
+    # FilterLogEvents calls per second per account and region, shared by every worker:
+    # "region=tps" pairs, "*" for the rest (AWS: 25 in us-east-1, 10 in most regions).
+    "FILTER_LOG_EVENTS_TPS": env("FLOWSCOPE_FILTER_LOG_EVENTS_TPS", "us-east-1=25,*=10"),
+    # Log groups one worker claims per poll cycle.
+    "LOG_POLL_BATCH": envint("FLOWSCOPE_LOG_POLL_BATCH", 50, minimum=1),
+    "INVOCATION_RETENTION_HOURS": envint("FLOWSCOPE_INVOCATION_RETENTION_HOURS", 24, minimum=1),
+    "INVOCATION_AGGREGATE_RETENTION_HOURS": envint(
+        "FLOWSCOPE_INVOCATION_AGGREGATE_RETENTION_HOURS", 168, minimum=1),
+    "LOG_LINES_PER_INVOCATION": envint("FLOWSCOPE_LOG_LINES_PER_INVOCATION", 50, minimum=0),
+    # USD per GB-second of billed duration, by architecture (cost estimates only).
+    "PRICE_PER_GB_SECOND_X86": env("FLOWSCOPE_PRICE_PER_GB_SECOND_X86", "0.0000166667"),
+    "PRICE_PER_GB_SECOND_ARM": env("FLOWSCOPE_PRICE_PER_GB_SECOND_ARM", "0.0000133334"),
 }

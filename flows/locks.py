@@ -33,7 +33,7 @@ def _redis_lock(account_id):
 
     ttl = settings.FLOWSCOPE["SYNC_LOCK_TTL"]
     client = redis.Redis.from_url(settings.REDIS_URL)
-    lock = client.lock(f"flowscope:sync-lock:{account_id}", timeout=ttl, thread_local=False)
+    lock = client.lock(f"{settings.FLOWSCOPE['REDIS_PREFIX']}:sync-lock:{account_id}", timeout=ttl, thread_local=False)
     if not lock.acquire(blocking=False):
         raise SyncInProgress(f"a sync of account {account_id} is already running")
     stop = threading.Event()

@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import boto3
 import pytest
@@ -23,6 +24,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "services" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_redis_keys(tmp_path_factory):
+    """Each test session writes its own Redis keys and lock files, so runs never collide."""
+    prefix = f"flowscope-test-{uuid.uuid4().hex[:8]}"
+    settings.FLOWSCOPE["REDIS_PREFIX"] = prefix
+    os.environ["FLOWSCOPE_REDIS_PREFIX"] = prefix
+    settings.FLOWSCOPE["LOCK_DIR"] = str(tmp_path_factory.mktemp("locks"))
+    os.environ["FLOWSCOPE_LOCK_DIR"] = settings.FLOWSCOPE["LOCK_DIR"]
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Models, one module per area: graph (discovery), live (invocations), audit (findings)."""
 from .graph import Account, Edge, Resource, SyncRun
+from .live import Invocation, InvocationMinute, LiveCounter, LogCursor  # noqa: F401
 from .ui import ApiToken
 
 __all__ = ["ApiToken", "Account", "Edge", "Resource", "SyncRun"]

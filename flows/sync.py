@@ -65,6 +65,7 @@ def sync_account(regions, role_arn=None, session=None, progress=None, collectors
         run.duration_ms = round((time.monotonic() - started) * 1000, 1)
         run.api_calls = counter.total
         run.api_calls_by_service = counter.by_service()
+        run.api_calls_by_operation = dict(counter.calls)
         run.save()
         if run.status != SyncStatus.FAILED:
             account.last_synced_at = run.finished_at

@@ -26,6 +26,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(missing)}"))
 
 
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI every test must run: a skipped test (no Redis, no Chromium...) fails the run."""
+    if REQUIRE_SERVICES and _skipped and exitstatus == 0:
+        print(f"\nFLOWSCOPE_REQUIRE_SERVICES=1 but {len(_skipped)} test(s) were skipped: "
+              + ", ".join(_skipped[:10]))
+        session.exitstatus = 1
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_redis_keys(tmp_path_factory):
     """Each test session writes its own Redis keys and lock files, so runs never collide."""

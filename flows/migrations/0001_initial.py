@@ -75,6 +75,7 @@ class Migration(migrations.Migration):
                 ('duration_ms', models.FloatField(blank=True, null=True)),
                 ('api_calls', models.PositiveIntegerField(default=0)),
                 ('api_calls_by_service', models.JSONField(blank=True, default=dict)),
+                ('api_calls_by_operation', models.JSONField(blank=True, default=dict)),
                 ('errors', models.JSONField(blank=True, default=list)),
                 ('diff', models.JSONField(blank=True, default=dict)),
                 ('nodes_added', models.PositiveIntegerField(default=0)),

@@ -30,6 +30,7 @@ class SyncRun(models.Model):
     duration_ms = models.FloatField(null=True, blank=True)
     api_calls = models.PositiveIntegerField(default=0)
     api_calls_by_service = models.JSONField(default=dict, blank=True)
+    api_calls_by_operation = models.JSONField(default=dict, blank=True)  # {"lambda:GetPolicy": 12}
     # [{"service": "lambda", "region": "us-east-1", "code": "AccessDenied", "message": "..."}]
     errors = models.JSONField(default=list, blank=True)
     # {"nodes": {"added": [...], "removed": [...], "changed": [...]}, "edges": {...}}

@@ -1,3 +1,7 @@
 from django.urls import path
 
-websocket_urlpatterns = []
+from .consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+]

@@ -1,0 +1,163 @@
+"""The one WebSocket endpoint, /ws/live/: everything pushed to the browser goes through it.
+
+Messages come from ``flows.publish`` (the one publisher) through the channel layer; this
+consumer only forwards them, paced so that a busy account cannot flood a browser. It reads
+the database for a resume (replay) and never writes to it.
+"""
+import asyncio
+import importlib
+import inspect
+import logging
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from .publish import group_name
+
+log = logging.getLogger(__name__)
+
+# At most one frame per interval: ≤ 10 frames per second per client.
+FRAME_INTERVAL = 0.1
+# Invocations waiting to be sent beyond this are dropped oldest first (a stalled client must
+# not make the server hold an unbounded backlog); the next frame says how many were dropped.
+MAX_PENDING_INVOCATIONS = 2000
+REPLAY_LIMIT = 1000
+UNAUTHENTICATED = 4401
+
+
+class Outbox:
+    """Messages waiting for their frame, merged where a later one can stand for earlier ones.
+
+    Live invocations that arrive while a frame is pending join that frame's items; a sync
+    progress report replaces the queued report of the same run (it carries the whole state).
+    Everything else keeps its place in line.
+    """
+
+    def __init__(self, max_invocations=MAX_PENDING_INVOCATIONS):
+        self.queue = deque()
+        self.max_invocations = max_invocations
+        self.pending_invocations = 0
+
+    def __bool__(self):
+        return bool(self.queue)
+
+    def add(self, message):
+        kind = message.get("type")
+        if kind == "invocations":
+            self._add_invocations(message)
+            return
+        if kind == "sync" and isinstance(message.get("run"), dict):
+            run_id = message["run"].get("id")
+            for i, queued in enumerate(self.queue):
+                if queued.get("type") == "sync" and (queued.get("run") or {}).get("id") == run_id:
+                    self.queue[i] = message
+                    return
+        self.queue.append(message)
+
+    def _add_invocations(self, message):
+        items = list(message.get("items") or [])
+        replay = bool(message.get("replay"))
+        target = next((q for q in self.queue
+                       if q.get("type") == "invocations" and bool(q.get("replay")) == replay), None)
+        if target is None:
+            target = {**message, "items": []}
+            self.queue.append(target)
+        target["items"].extend(items)
+        if replay:
+            return
+        self.pending_invocations += len(items)
+        overflow = self.pending_invocations - self.max_invocations
+        if overflow > 0:
+            dropped = min(overflow, len(target["items"]))
+            del target["items"][:dropped]
+            target["dropped"] = target.get("dropped", 0) + dropped
+            self.pending_invocations -= dropped
+
+    def pop(self):
+        message = self.queue.popleft()
+        if message.get("type") == "invocations" and not message.get("replay"):
+            self.pending_invocations -= len(message.get("items") or [])
+        return message
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Refused before the handshake completes: the browser sees a failed connection.
+            await self.close(code=UNAUTHENTICATED)
+            return
+        self.group = group_name()
+        self.outbox = Outbox()
+        self.wake = asyncio.Event()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self.sender = asyncio.create_task(self._send_paced())
+
+    async def disconnect(self, code):
+        sender = getattr(self, "sender", None)
+        if sender is not None:
+            sender.cancel()
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def push(self, event):
+        """A message from ``flows.publish``: queue it for the next frame."""
+        self._queue(event["message"])
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "resume":
+            await self._resume(content.get("last_invocation_id"))
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None  # a malformed frame from the browser is ignored, not a crash
+
+    def _queue(self, message):
+        self.outbox.add(message)
+        self.wake.set()
+
+    async def _send_paced(self):
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.outbox:
+                    await self.send_json(self.outbox.pop())
+                    # Whatever arrives meanwhile is merged into the next frame.
+                    await asyncio.sleep(FRAME_INTERVAL)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("live WebSocket sender stopped")
+
+    async def _resume(self, last_id):
+        """Replay the invocations the client missed while it was away."""
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
+            return
+        since = invocations_since_function()
+        if since is None:
+            return
+        if inspect.iscoroutinefunction(since):
+            items = await since(last_id, REPLAY_LIMIT)
+        else:
+            items = await database_sync_to_async(since)(last_id, REPLAY_LIMIT)
+        items = list(items)
+        # A full page means there may be more: the client resumes again from the last item.
+        self._queue({"type": "invocations", "items": items, "replay": True,
+                     "more": len(items) >= REPLAY_LIMIT})
+
+
+def invocations_since_function():
+    """flows.live.invocations_since(last_id, limit), when the live module provides it."""
+    try:
+        module = importlib.import_module("flows.live")
+    except ImportError:
+        return None
+    return getattr(module, "invocations_since", None)

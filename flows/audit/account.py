@@ -1,0 +1,240 @@
+"""Audit a whole account from the output of `aws iam get-account-authorization-details`.
+
+Every role and user is audited with all of its policies (inline, customer managed, AWS
+managed, and for users those of their groups), then roles reachable by assuming them are
+followed, so a principal that may become an administrator through a chain of roles is found.
+Functions (from the synced graph) add resource-policy and shared-role findings.
+"""
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from . import actions as action_db
+from .checks import check_identity
+from .effective import Permissions, Principal
+from .findings import Category, Finding, Severity, sorted_findings
+from .policy import Policy, is_aws_owned, parse_policy
+from .trust import account_of, check_function_policy, check_role_trust, trusted_principals
+
+SERVICE_LINKED_PATH = "/aws-service-role/"
+STRONG = {Category.ADMIN, Category.PRIVILEGE_ESCALATION}
+
+
+@dataclass
+class AuditResult:
+    findings: list
+    action_data: str
+    principals: int = 0
+    functions: int = 0
+    problems: list = field(default_factory=list)
+
+
+def _default_document(policy):
+    versions = policy.get("PolicyVersionList") or []
+    for version in versions:
+        if isinstance(version, dict) and version.get("IsDefaultVersion"):
+            return version.get("Document")
+    for version in versions:
+        if isinstance(version, dict) and version.get("VersionId") == policy.get("DefaultVersionId"):
+            return version.get("Document")
+    return None
+
+
+class Catalogue:
+    """The file's managed policies and groups, each parsed once however many use them."""
+
+    def __init__(self, details, now):
+        self.now = now
+        self.raw_policies = {p.get("Arn"): p for p in _items(details.get("Policies"))}
+        self.groups = {g.get("GroupName"): g for g in _items(details.get("GroupDetailList"))}
+        self._parsed = {}
+
+    def managed(self, attachment):
+        arn, name = attachment.get("PolicyArn"), attachment.get("PolicyName") or attachment.get("PolicyArn")
+        if arn not in self._parsed:
+            raw = self.raw_policies.get(arn)
+            if raw is None:
+                self._parsed[arn] = Policy(name=name, arn=arn, problems=[
+                    "it is attached, but its document is not in the authorization details"])
+            else:
+                document = _default_document(raw)
+                self._parsed[arn] = parse_policy(document, name, arn, now=self.now) if document is not None \
+                    else Policy(name=name, arn=arn, problems=["it has no default version document"])
+        return self._parsed[arn]
+
+    def inline(self, owner, entry):
+        name = entry.get("PolicyName") or "(unnamed inline policy)"
+        key = (owner, name)
+        if key not in self._parsed:
+            self._parsed[key] = parse_policy(entry.get("PolicyDocument"), name, now=self.now)
+        return self._parsed[key]
+
+    def policies_of(self, entity, inline_key):
+        owner = entity.get("Arn")
+        found = [self.inline(owner, e) for e in _items(entity.get(inline_key))]
+        found += [self.managed(a) for a in _items(entity.get("AttachedManagedPolicies"))]
+        return found
+
+
+def _items(value):
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _principals(details, catalogue, functions_by_role):
+    principals = []
+    for role in _items(details.get("RoleDetailList")):
+        if not role.get("Arn"):
+            continue
+        policies = catalogue.policies_of(role, "RolePolicyList")
+        principals.append((role, Principal(
+            arn=role["Arn"], kind="role", permissions=Permissions(policies),
+            managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)),
+            functions=tuple(functions_by_role.get(role["Arn"], ())))))
+    for user in _items(details.get("UserDetailList")):
+        if not user.get("Arn"):
+            continue
+        policies = catalogue.policies_of(user, "UserPolicyList")
+        group_arns = []
+        for group_name in user.get("GroupList") or []:
+            group = catalogue.groups.get(group_name)
+            if group is None:
+                policies.append(Policy(name=f"group {group_name}", problems=[
+                    "the user belongs to this group, but the group is not in the authorization details"]))
+                continue
+            group_arns.append(group.get("Arn", ""))
+            policies += catalogue.policies_of(group, "GroupPolicyList")
+        principals.append((user, Principal(
+            arn=user["Arn"], kind="user", permissions=Permissions(policies), group_arns=tuple(group_arns),
+            managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)))))
+    return principals
+
+
+def _unused_role(role, principal):
+    last_used = role.get("RoleLastUsed")
+    if last_used is None or (isinstance(last_used, dict) and last_used.get("LastUsedDate")):
+        return []
+    return [Finding(
+        principal=principal.arn, functions=list(principal.functions), severity=Severity.LOW,
+        category=Category.UNUSED_PERMISSION, title="Role has no recorded use",
+        detail="IAM records no use of this role (RoleLastUsed is empty; IAM tracks the last 400 days). "
+               "Every permission it holds is granted but unused. How to fix: delete the role if "
+               "nothing needs it.", resources=[principal.arn])]
+
+
+def _can_assume(principal, role_arn, trusted):
+    """(True/False, conditional) for `principal` assuming the role with these trusted entries."""
+    for value, needs_permission, conditional in trusted:
+        if not needs_permission and (value == principal.arn or (
+                principal.kind == "role" and value.startswith(
+                    principal.arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/"))):
+            return True, conditional
+        if needs_permission and (value == "*" or account_of(value) == account_of(principal.arn)):
+            if value != "*" and not (value.endswith(":root") or value.isdigit()):
+                continue
+            grants = principal.permissions.allows("sts:AssumeRole", role_arn)
+            if grants:
+                return True, conditional or not all(g.certain_for("sts:assumerole") for g in grants)
+    return False, False
+
+
+def _assume_chains(principals, roles_trust, strong_roles):
+    """privilege_escalation findings for principals that reach a privileged role by assuming roles."""
+    edges = defaultdict(list)
+    for principal in principals:
+        for role_arn, trusted in roles_trust.items():
+            if role_arn == principal.arn:
+                continue
+            ok, conditional = _can_assume(principal, role_arn, trusted)
+            if ok:
+                edges[principal.arn].append((role_arn, conditional))
+    findings = []
+    for principal in principals:
+        if principal.arn in strong_roles and strong_roles[principal.arn] == Category.ADMIN:
+            continue
+        seen, queue = {principal.arn: []}, deque([principal.arn])
+        while queue:
+            current = queue.popleft()
+            for role_arn, conditional in edges.get(current, []):
+                if role_arn in seen:
+                    continue
+                seen[role_arn] = seen[current] + [(role_arn, conditional)]
+                queue.append(role_arn)
+                if role_arn in strong_roles:
+                    findings.append(_chain_finding(principal, seen[role_arn], strong_roles[role_arn]))
+    return findings
+
+
+def _chain_finding(principal, chain, target_category):
+    conditional = any(c for _, c in chain)
+    target = chain[-1][0]
+    steps = " -> ".join([principal.arn] + [arn for arn, _ in chain])
+    power = "is administrator-equivalent" if target_category == Category.ADMIN else "can escalate privileges"
+    severity = Severity.CRITICAL if target_category == Category.ADMIN else Severity.HIGH
+    return Finding(
+        principal=principal.arn, functions=list(principal.functions),
+        severity=severity.lowered() if conditional else severity, category=Category.PRIVILEGE_ESCALATION,
+        title=f"Privilege escalation: may assume {target.rsplit('/', 1)[-1]}",
+        detail=f"This {principal.kind} may assume {target} ({steps}), which {power}. Trust policies "
+               "that name a principal let it assume the role without any permission of its own. "
+               "How to fix: remove this principal from the trust policies along the chain, or reduce "
+               "the permissions of the role at its end."
+               + (" Not certain: a trust policy or grant along the way has a Condition." if conditional else ""),
+        policy="trust policy", actions=["sts:AssumeRole"], resources=[arn for arn, _ in chain],
+        confidence="medium" if conditional else "high")
+
+
+def _service_linked(finding):
+    finding.severity = Severity.INFO
+    finding.detail += (" This is a service-linked role: AWS defines its policies and you cannot "
+                       "change them.")
+    return finding
+
+
+def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2):
+    """Findings for every principal in the file and every function given.
+
+    `functions`: [{"arn", "role", "resource_policy", "url_auth_type"}] from the synced graph."""
+    if not isinstance(details, dict):
+        finding = Finding(
+            principal="(input)", severity=Severity.MEDIUM, category=Category.UNPARSEABLE,
+            title="Authorization details could not be read",
+            detail=f"Expected the JSON object printed by get-account-authorization-details, got "
+                   f"{type(details).__name__}. Nothing was audited.")
+        return AuditResult([finding], action_db.action_data_version())
+    catalogue = Catalogue(details, now)
+    functions = [f for f in functions if isinstance(f, dict) and f.get("arn")]
+    functions_by_role = defaultdict(list)
+    for function in functions:
+        if function.get("role"):
+            functions_by_role[function["role"]].append(function["arn"])
+
+    entries = _principals(details, catalogue, functions_by_role)
+    findings, strong, roles_trust = [], {}, {}
+    for entity, principal in entries:
+        own = check_identity(principal)
+        if principal.kind == "role":
+            own += check_role_trust(principal.arn, entity.get("AssumeRolePolicyDocument"), principal.functions)
+            own += _unused_role(entity, principal)
+            roles_trust[principal.arn] = trusted_principals(entity.get("AssumeRolePolicyDocument"))
+            for finding in own:
+                if finding.category in STRONG and finding.confidence == "high" \
+                        and strong.get(principal.arn) != Category.ADMIN:
+                    strong[principal.arn] = finding.category
+        if SERVICE_LINKED_PATH in (entity.get("Path") or ""):
+            own = [_service_linked(f) for f in own]
+        findings += own
+    findings += _assume_chains([p for _, p in entries], roles_trust, strong)
+
+    for function in functions:
+        findings += check_function_policy(function["arn"], function.get("resource_policy"),
+                                          function.get("url_auth_type"))
+    for role_arn, function_arns in functions_by_role.items():
+        if len(function_arns) >= shared_role_threshold:
+            findings.append(Finding(
+                principal=role_arn, functions=sorted(function_arns), severity=Severity.LOW,
+                category=Category.SHARED_ROLE, title=f"One role for {len(function_arns)} functions",
+                detail=f"{len(function_arns)} functions run with this role, so each holds the union of "
+                       "what all of them need and a flaw in any one reaches the others' resources. "
+                       "How to fix: give each function its own role with only what it uses.",
+                resources=[role_arn]))
+    return AuditResult(sorted_findings(findings), action_db.action_data_version(),
+                       principals=len(entries), functions=len(functions))

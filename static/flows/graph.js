@@ -1,0 +1,1283 @@
+/* Flowscope graph page: Cytoscape view, find and filter, inspector, live sync, export.
+ *
+ * Everything that came from AWS (names, ARNs, tags, route keys, descriptions, error messages)
+ * reaches the page through textContent or a Cytoscape label, never through innerHTML: the
+ * browser tests seed markup into tags and display names and check that none of it runs.
+ */
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------- configuration
+
+  var DEFAULT_CONFIG = {
+    graph_url: "/api/graph/", node_url_prefix: "/api/nodes/", sync_url: "/api/sync/",
+    status_url: "/api/status/", ws_path: "/ws/live/", focus: null, history_url: "/history/",
+    node_page_prefix: "/node/"
+  };
+  var config = readConfig();
+
+  // Past these sizes the page switches to the cheap drawing: no icons, straight edges,
+  // texture while panning, WebGL where the browser has it, layout in a worker.
+  var BIG_GRAPH_NODES = 1500;
+  var WORKER_LAYOUT_NODES = 800;
+  var MAX_SEARCH_RESULTS = 25;
+  var POSITIONS_KEY = "flowscope.positions.v1.";
+
+  var TYPES = {
+    lambda_function: { label: "Lambda function", colour: "#d86613", shape: "round-rectangle" },
+    alb: { label: "Load balancer", colour: "#6b40d8", shape: "round-rectangle" },
+    api_gateway_rest: { label: "REST API", colour: "#c925d1", shape: "round-rectangle" },
+    api_gateway_v2: { label: "HTTP/WebSocket API", colour: "#a3195b", shape: "round-rectangle" },
+    sns_topic: { label: "SNS topic", colour: "#c7131f", shape: "ellipse" },
+    sqs_queue: { label: "SQS queue", colour: "#a0226c", shape: "round-rectangle" },
+    dynamodb_table: { label: "DynamoDB table", colour: "#3b48cc", shape: "round-rectangle" },
+    kinesis_stream: { label: "Kinesis stream", colour: "#0f7b8a", shape: "round-rectangle" },
+    s3_bucket: { label: "S3 bucket", colour: "#3f8624", shape: "round-rectangle" },
+    codecommit_repository: { label: "CodeCommit repository", colour: "#2e73b8", shape: "round-rectangle" },
+    eventbridge_rule: { label: "EventBridge rule", colour: "#8a6d00", shape: "ellipse" },
+    eventbridge_bus: { label: "EventBridge bus", colour: "#6b5a1e", shape: "round-rectangle" },
+    iam_role: { label: "IAM role", colour: "#5a6b7b", shape: "ellipse" },
+    unknown: { label: "Other", colour: "#8792a2", shape: "ellipse" }
+  };
+  var KINDS = {
+    alb: "#6b40d8", api_gateway: "#c925d1", api_gateway_v2: "#a3195b", sns: "#c7131f",
+    sqs: "#a0226c", dynamodb_stream: "#3b48cc", kinesis: "#0f7b8a", s3: "#3f8624",
+    codecommit: "#2e73b8", eventbridge: "#8a6d00", destination: "#2f7d4f",
+    dead_letter: "#b83227", execution_role: "#a7b1bd"
+  };
+  var KIND_LABELS = {
+    alb: "ALB", api_gateway: "API Gateway", api_gateway_v2: "API Gateway v2", sns: "SNS",
+    sqs: "SQS", dynamodb_stream: "DynamoDB stream", kinesis: "Kinesis", s3: "S3",
+    codecommit: "CodeCommit", eventbridge: "EventBridge", destination: "Destination",
+    dead_letter: "Dead-letter queue", execution_role: "Execution role"
+  };
+  // Edge attributes that repeat what the graph already shows, left out of the inspector.
+  var EDGE_ATTRIBUTES_HIDDEN = { target_arn: 1, event_source_arn: 1, invoke_source_arns: 1 };
+
+  var state = {
+    doc: null, cy: null, nodes: new Map(), edgesOut: new Map(), edgesIn: new Map(),
+    derivedStack: new Map(), big: false, groupBy: "none", groupTag: "",
+    hiddenTypes: new Set(), hiddenKinds: new Set(), region: "", stack: "", tag: "",
+    neighbourhood: null, path: null, selected: null, syncing: false, readyAt: null,
+    layoutRequest: 0, listeners: {}
+  };
+
+  // The handle the browser tests, the benchmark and the next pages use.
+  window.flowscope = {
+    state: state, config: config,
+    get cy() { return state.cy; },
+    select: function (arn) { selectNode(arn, { push: true, center: true }); },
+    refresh: function () { return refreshGraph(); },
+    subscribe: function (type, fn) { (state.listeners[type] = state.listeners[type] || []).push(fn); }
+  };
+
+  function readConfig() {
+    var element = document.getElementById("flowscope-config"), parsed = null;
+    try { parsed = element ? JSON.parse(element.textContent) : null; } catch (e) { parsed = null; }
+    var result = {};
+    Object.keys(DEFAULT_CONFIG).forEach(function (k) { result[k] = DEFAULT_CONFIG[k]; });
+    if (parsed && typeof parsed === "object") {
+      Object.keys(parsed).forEach(function (k) { if (parsed[k] !== undefined) result[k] = parsed[k]; });
+    }
+    if (!result.focus) result.focus = focusFromPath(location.pathname, result.node_page_prefix);
+    return result;
+  }
+
+  function focusFromPath(pathname, prefix) {
+    if (pathname.indexOf(prefix) !== 0) return null;
+    try { return decodeURIComponent(pathname.slice(prefix.length)) || null; } catch (e) { return null; }
+  }
+
+  // ---------------------------------------------------------------- DOM helpers (text only)
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        if (k === "text") node.textContent = props[k];
+        else if (k === "className") node.className = props[k];
+        else if (k === "onclick") node.addEventListener("click", props[k]);
+        else if (k === "dataset") Object.keys(props[k]).forEach(function (d) { node.dataset[d] = props[k][d]; });
+        else node.setAttribute(k, props[k]);
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function typeInfo(type) { return TYPES[type] || TYPES.unknown; }
+
+  // Colours are set through the CSSOM: the CSP forbids inline style attributes and elements.
+  function coloured(tag, props, colour) {
+    var node = el(tag, props);
+    node.style.backgroundColor = colour;
+    return node;
+  }
+
+  function swatch(type) { return coloured("span", { className: "fs-swatch" }, typeInfo(type).colour); }
+
+  function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
+
+  // ---------------------------------------------------------------- page states
+
+  function showMessage(title, text, action) {
+    var box = $("fs-message"), button = $("fs-message-action");
+    box.hidden = !title;
+    $("fs-message-title").textContent = title || "";
+    $("fs-message-text").textContent = text || "";
+    button.hidden = !action;
+    if (action) {
+      button.textContent = action.label;
+      button.onclick = action.run;
+    }
+  }
+
+  function setGraphState(name) { $("fs-graph").dataset.state = name; }
+
+  function showBanner(kind, text) {
+    var banner = $("fs-banner");
+    banner.hidden = !text;
+    banner.className = "fs-banner fs-banner-" + (kind || "info");
+    banner.textContent = text || "";
+  }
+
+  // ---------------------------------------------------------------- the graph document
+
+  function fetchJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 401 || response.status === 403) {
+          location.href = "/login/?next=" + encodeURIComponent(location.pathname);
+          throw new Error("not logged in");
+        }
+        if (!response.ok) throw new Error(response.status + " " + response.statusText);
+        return response.json();
+      });
+  }
+
+  function indexDocument(doc) {
+    state.doc = doc;
+    state.nodes = new Map();
+    state.edgesOut = new Map();
+    state.edgesIn = new Map();
+    doc.nodes.forEach(function (n) {
+      n.attributes = n.attributes || {};
+      state.nodes.set(n.id, n);
+    });
+    var seen = new Map();
+    doc.edges.forEach(function (e) {
+      e.attributes = e.attributes || {};
+      // The export has no edge key; the document's order (source, kind, target, key) makes
+      // the n-th duplicate of a triple the same edge from one fetch to the next.
+      var base = e.source + "\u0000" + e.kind + "\u0000" + e.target;
+      var n = seen.get(base) || 0;
+      seen.set(base, n + 1);
+      e.id = "edge\u0000" + base + "\u0000" + n;
+      if (!state.edgesOut.has(e.source)) state.edgesOut.set(e.source, []);
+      if (!state.edgesIn.has(e.target)) state.edgesIn.set(e.target, []);
+      state.edgesOut.get(e.source).push(e);
+      state.edgesIn.get(e.target).push(e);
+    });
+    // Only functions carry the stack tag; a queue or topic joins its functions' stack when
+    // every function it touches agrees on one.
+    state.derivedStack = new Map();
+    doc.nodes.forEach(function (n) {
+      if (n.attributes.stack) { state.derivedStack.set(n.id, n.attributes.stack); return; }
+      var stacks = new Set();
+      (state.edgesOut.get(n.id) || []).concat(state.edgesIn.get(n.id) || []).forEach(function (e) {
+        if (e.kind === "execution_role") return;
+        var other = state.nodes.get(e.source === n.id ? e.target : e.source);
+        if (other && other.attributes.stack) stacks.add(other.attributes.stack);
+      });
+      if (stacks.size === 1) state.derivedStack.set(n.id, stacks.values().next().value);
+    });
+  }
+
+  function tagsOf(node) {
+    var tags = node.attributes.tags;
+    return tags && typeof tags === "object" && !Array.isArray(tags) ? tags : {};
+  }
+
+  function groupOf(node) {
+    if (state.groupBy === "stack") return state.derivedStack.get(node.id) || "";
+    if (state.groupBy === "region") return node.region || "global";
+    if (state.groupBy === "tag" && state.groupTag) {
+      var value = tagsOf(node)[state.groupTag];
+      return value === undefined ? "" : String(value);
+    }
+    return "";
+  }
+
+  function groupId(group) { return group ? "group\u0000" + state.groupBy + "\u0000" + group : null; }
+
+  function edgeLabel(edge) {
+    var a = edge.attributes;
+    var detail = a.route_key || [a.method, a.path].filter(Boolean).join(" ") ||
+      (Array.isArray(a.events) ? a.events.slice(0, 2).join(",") : "") || a.condition || "";
+    var label = (KIND_LABELS[edge.kind] || edge.kind) + (detail ? " " + detail : "");
+    return label.length > 34 ? label.slice(0, 33) + "…" : label;
+  }
+
+  function hasProblem(node) {
+    var a = node.attributes;
+    if ((a.unmatched_permissions || []).length || a.resource_policy_error) return true;
+    return (state.edgesIn.get(node.id) || []).some(function (e) { return e.attributes.permitted === false; });
+  }
+
+  function nodeData(node) {
+    var data = {
+      id: node.id, label: node.name || node.id, type: TYPES[node.type] ? node.type : "unknown",
+      region: node.region || ""
+    };
+    if (hasProblem(node)) data.problem = 1;
+    return data;
+  }
+
+  function edgeData(edge) {
+    var data = { id: edge.id, source: edge.source, target: edge.target, kind: edge.kind,
+                 label: edgeLabel(edge) };
+    if (edge.attributes.permitted === false) data.denied = 1;
+    return data;
+  }
+
+  function usableEdges() {
+    return state.doc.edges.filter(function (e) {
+      return state.nodes.has(e.source) && state.nodes.has(e.target);
+    });
+  }
+
+  // ---------------------------------------------------------------- layout
+
+  var layoutWorker = null;
+
+  function layoutInput() {
+    var index = new Map(), nodes = [];
+    state.doc.nodes.forEach(function (n, i) {
+      index.set(n.id, i);
+      nodes.push({ id: n.id, type: n.type, group: groupOf(n) });
+    });
+    var edges = usableEdges().map(function (e) { return [index.get(e.source), index.get(e.target)]; });
+    return { nodes: nodes, edges: edges };
+  }
+
+  function computeLayout() {
+    var input = layoutInput();
+    var request = ++state.layoutRequest;
+    var toMap = function (positions) {
+      var map = new Map();
+      input.nodes.forEach(function (n, i) { map.set(n.id, { x: positions[2 * i], y: positions[2 * i + 1] }); });
+      return map;
+    };
+    if (input.nodes.length < WORKER_LAYOUT_NODES || typeof Worker === "undefined") {
+      return Promise.resolve(toMap(window.FlowscopeLayout(input).positions));
+    }
+    return new Promise(function (resolve) {
+      try {
+        if (!layoutWorker) layoutWorker = new Worker($("fs-layout-script").src);
+      } catch (e) {
+        resolve(toMap(window.FlowscopeLayout(input).positions));
+        return;
+      }
+      input.request = request;
+      layoutWorker.onmessage = function (event) {
+        if (event.data.request === request) resolve(toMap(event.data.positions));
+      };
+      layoutWorker.onerror = function () {
+        layoutWorker = null;
+        resolve(toMap(window.FlowscopeLayout(input).positions));
+      };
+      layoutWorker.postMessage(input);
+    });
+  }
+
+  function positionsKey() {
+    return POSITIONS_KEY + state.groupBy + (state.groupBy === "tag" ? ":" + state.groupTag : "");
+  }
+
+  function storedPositions() {
+    try { return JSON.parse(localStorage.getItem(positionsKey()) || "{}") || {}; } catch (e) { return {}; }
+  }
+
+  function storePositions(nodes) {
+    var stored = storedPositions();
+    nodes.forEach(function (n) {
+      if (!n.isParent()) stored[n.id()] = [Math.round(n.position("x")), Math.round(n.position("y"))];
+    });
+    try { localStorage.setItem(positionsKey(), JSON.stringify(stored)); } catch (e) { /* quota: positions stay computed */ }
+  }
+
+  function placed(layout) {
+    // Nodes the user dragged keep their spot (by ARN) across reloads and syncs.
+    var stored = storedPositions();
+    Object.keys(stored).forEach(function (id) {
+      if (layout.has(id)) layout.set(id, { x: stored[id][0], y: stored[id][1] });
+    });
+    return layout;
+  }
+
+  // ---------------------------------------------------------------- Cytoscape
+
+  function stylesheet(big) {
+    var style = [
+      { selector: "node", style: {
+        "label": "data(label)", "font-size": 11, "color": "#1f2933", "text-valign": "bottom",
+        "text-margin-y": 5, "text-max-width": 150, "text-wrap": "ellipsis",
+        "width": 34, "height": 34, "background-color": "#8792a2", "border-width": 0,
+        "min-zoomed-font-size": big ? 9 : 6, "text-background-color": "#ffffff",
+        "text-background-opacity": big ? 0 : 0.75, "text-background-padding": 1
+      } },
+      { selector: "edge", style: {
+        "width": 1.6, "line-color": "#4a5568", "target-arrow-color": "#4a5568",
+        "target-arrow-shape": "triangle", "arrow-scale": 0.9,
+        "curve-style": big ? "straight" : "bezier",
+        "label": big ? "" : "data(label)", "font-size": 9, "color": "#3e4c59",
+        "text-rotation": "autorotate", "text-background-color": "#ffffff",
+        "text-background-opacity": 0.85, "text-background-padding": 1,
+        "min-zoomed-font-size": 7
+      } }
+    ];
+    Object.keys(TYPES).forEach(function (type) {
+      var s = { "background-color": TYPES[type].colour, "shape": TYPES[type].shape };
+      if (!big) {
+        s["background-image"] = iconUrl(type);
+        s["background-width"] = "70%";
+        s["background-height"] = "70%";
+      }
+      style.push({ selector: 'node[type = "' + type + '"]', style: s });
+    });
+    Object.keys(KINDS).forEach(function (kind) {
+      style.push({ selector: 'edge[kind = "' + kind + '"]',
+                   style: { "line-color": KINDS[kind], "target-arrow-color": KINDS[kind] } });
+    });
+    style.push(
+      { selector: 'edge[kind = "execution_role"]', style: { "line-style": "dotted", "width": 1 } },
+      { selector: "edge[denied]", style: { "line-color": "#d0021b", "target-arrow-color": "#d0021b",
+                                           "line-style": "dashed", "width": 2.4 } },
+      { selector: "node[problem]", style: { "border-width": 3, "border-color": "#d0021b" } },
+      { selector: "node.fs-group", style: {
+        "label": "data(label)", "text-valign": "top", "text-halign": "center", "font-size": 13,
+        "font-weight": "bold", "color": "#334e68", "background-color": "#f0f4f8",
+        "background-opacity": 1, "border-width": 1, "border-color": "#bcccdc", "shape": "round-rectangle",
+        "padding": 18, "text-margin-y": -4, "text-background-opacity": 0
+      } },
+      { selector: "node.fs-match", style: { "border-width": 4, "border-color": "#f0b429" } },
+      { selector: "node:selected", style: { "border-width": 4, "border-color": "#0b69a3" } },
+      { selector: ".fs-dim", style: { "opacity": 0.15 } },
+      { selector: "edge.fs-path", style: { "width": 3 } },
+      { selector: ".fs-hidden", style: { "display": "none" } }
+    );
+    return style;
+  }
+
+  var iconBase = null;
+  function iconUrl(type) {
+    if (!iconBase) {
+      var src = $("fs-layout-script").src; // .../static/flows/graph-layout.js (maybe hashed)
+      iconBase = src.slice(0, src.lastIndexOf("/") + 1) + "icons/";
+    }
+    return iconBase + type + ".svg";
+  }
+
+  function webglAvailable() {
+    try { return !!document.createElement("canvas").getContext("webgl2"); } catch (e) { return false; }
+  }
+
+  function rendererChoice(big) {
+    var asked = new URLSearchParams(location.search).get("renderer");
+    if (asked === "canvas") return "canvas";
+    if ((asked === "webgl" || big) && webglAvailable()) return "webgl";
+    return "canvas";
+  }
+
+  function elementsFor(layout) {
+    var elements = [], groups = new Map();
+    state.doc.nodes.forEach(function (node) {
+      var data = nodeData(node), group = groupOf(node);
+      if (group) {
+        data.parent = groupId(group);
+        groups.set(data.parent, group);
+      }
+      elements.push({ group: "nodes", data: data, position: layout.get(node.id) });
+    });
+    groups.forEach(function (label, id) {
+      elements.push({ group: "nodes", data: { id: id, label: label, type: "group" }, classes: "fs-group" });
+    });
+    usableEdges().forEach(function (edge) { elements.push({ group: "edges", data: edgeData(edge) }); });
+    return elements;
+  }
+
+  function createGraph(layout) {
+    state.big = state.doc.nodes.length >= BIG_GRAPH_NODES;
+    var renderer = rendererChoice(state.big);
+    var options = {
+      container: $("fs-graph"),
+      elements: elementsFor(layout),
+      style: stylesheet(state.big),
+      layout: { name: "preset", fit: false },
+      minZoom: 0.02, maxZoom: 4,
+      motionBlur: false,
+      hideEdgesOnViewport: state.big,
+      textureOnViewport: state.big && renderer !== "webgl",
+      pixelRatio: state.big ? 1 : "auto",
+      boxSelectionEnabled: false,
+      selectionType: "single"
+    };
+    if (renderer === "webgl") options.renderer = { name: "canvas", webgl: true };
+    state.renderer = renderer;
+    state.cy = window.cytoscape(options);
+    $("fs-graph").dataset.renderer = renderer;
+    bindGraphEvents(state.cy);
+  }
+
+  function bindGraphEvents(cy) {
+    cy.on("tap", "node", function (event) {
+      var node = event.target;
+      if (node.hasClass("fs-group")) return;
+      selectNode(node.id(), { push: true, center: false });
+    });
+    cy.on("tap", function (event) {
+      if (event.target === cy) unselect({ push: true });
+    });
+    cy.on("dragfree", "node", function (event) {
+      var node = event.target;
+      storePositions(node.isParent() ? node.descendants() : node);
+    });
+  }
+
+  function fitView() {
+    var cy = state.cy;
+    var visible = cy.elements().not(".fs-hidden");
+    cy.fit(visible.length ? visible : undefined, 30);
+    if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(visible); }
+  }
+
+  function updateCounts() {
+    var graph = $("fs-graph");
+    graph.dataset.nodeCount = String(state.doc.nodes.length);
+    graph.dataset.edgeCount = String(usableEdges().length);
+  }
+
+  function markReady() {
+    // Ready means drawn: wait for Cytoscape's first render, then one more frame.
+    var done = function () {
+      requestAnimationFrame(function () {
+        state.readyAt = performance.now();
+        setGraphState(state.doc.nodes.length ? "ready" : "empty");
+      });
+    };
+    if (state.cy) state.cy.one("render", done); else done();
+    if (state.cy) state.cy.forceRender ? state.cy.forceRender() : state.cy.resize();
+  }
+
+  // ---------------------------------------------------------------- loading and updating
+
+  function loadGraph() {
+    setGraphState("loading");
+    showMessage("Loading the graph…", "");
+    return fetchJSON(config.graph_url).then(function (doc) {
+      indexDocument(doc);
+      fillControls();
+      if (!doc.nodes.length) {
+        showMessage("No account synced yet",
+          "Flowscope has not discovered any resources. Sync now to read your serverless architecture.",
+          { label: "Sync now", run: startSync });
+        updateCounts();
+        setGraphState("empty");
+        return;
+      }
+      showMessage("Drawing " + plural(doc.nodes.length, "resource") + "…", "");
+      return computeLayout().then(function (layout) {
+        if (state.cy) state.cy.destroy();
+        createGraph(placed(layout));
+        applyView();
+        updateCounts();
+        renderLegend();
+        if (config.focus && state.nodes.has(config.focus)) {
+          selectNode(config.focus, { push: false, center: true });
+        } else {
+          fitView();
+          if (config.focus) showBanner("warning", "The resource in the address is not in the graph: " + config.focus);
+        }
+        showMessage(null);
+        markReady();
+      });
+    }).catch(function (error) {
+      if (error.message === "not logged in") return;
+      setGraphState("error");
+      showMessage("Could not load the graph", String(error.message || error),
+        { label: "Try again", run: loadGraph });
+    });
+  }
+
+  function refreshGraph() {
+    // After a sync: fetch again and change the drawing in place; nodes already drawn stay put.
+    return fetchJSON(config.graph_url).then(function (doc) {
+      if (!state.cy) {
+        state.doc = null;
+        return loadGraph();
+      }
+      indexDocument(doc);
+      fillControls();
+      return computeLayout().then(function (layout) {
+        applyInPlace(placed(layout));
+        updateCounts();
+        renderLegend();
+        if (!doc.nodes.length) {
+          showMessage("The graph is empty", "The last sync found no resources.");
+          setGraphState("empty");
+        } else {
+          showMessage(null);
+          setGraphState("ready");
+        }
+        if (state.selected) {
+          if (state.nodes.has(state.selected)) renderInspector(state.selected);
+          else unselect({ push: false });
+        }
+      });
+    }).catch(function (error) {
+      showBanner("error", "Could not reload the graph after the sync: " + (error.message || error));
+    });
+  }
+
+  function applyInPlace(layout) {
+    var cy = state.cy, wanted = new Map();
+    elementsFor(layout).forEach(function (element) { wanted.set(element.data.id, element); });
+    cy.batch(function () {
+      cy.edges().forEach(function (edge) { if (!wanted.has(edge.id())) edge.remove(); });
+      cy.nodes().forEach(function (node) {
+        if (!wanted.has(node.id()) && node.inside()) node.remove();
+      });
+      // Groups first, so nodes can move into new ones.
+      wanted.forEach(function (element, id) {
+        if (element.group === "nodes" && element.data.type === "group" && !cy.getElementById(id).length) cy.add(element);
+      });
+      wanted.forEach(function (element, id) {
+        if (element.group !== "nodes" || element.data.type === "group") return;
+        var existing = cy.getElementById(id);
+        if (!existing.length) { cy.add(element); return; }
+        var parent = element.data.parent || null;
+        var current = existing.parent().length ? existing.parent().id() : null;
+        var position = existing.position();
+        var data = {};
+        Object.keys(element.data).forEach(function (k) { if (k !== "parent") data[k] = element.data[k]; });
+        ["problem"].forEach(function (k) { if (!(k in data)) existing.removeData(k); });
+        existing.data(data);
+        if (parent !== current) existing = existing.move({ parent: parent }).position(position);
+      });
+      cy.nodes(".fs-group").forEach(function (group) { if (!wanted.has(group.id())) group.remove(); });
+      wanted.forEach(function (element, id) {
+        if (element.group !== "edges") return;
+        var existing = cy.getElementById(id);
+        if (!existing.length) { cy.add(element); return; }
+        if (!("denied" in element.data)) existing.removeData("denied");
+        existing.data({ label: element.data.label, denied: element.data.denied });
+      });
+    });
+    applyView();
+  }
+
+  function regroup() {
+    // Grouping changes the layout, so the drawing is rebuilt rather than patched.
+    if (!state.cy) return;
+    computeLayout().then(function (layout) {
+      var cy = state.cy;
+      cy.batch(function () {
+        cy.elements().remove();
+        cy.add(elementsFor(placed(layout)));
+      });
+      applyView();
+      fitView();
+      if (state.selected && cy.getElementById(state.selected).length) cy.getElementById(state.selected).select();
+    });
+  }
+
+  // ---------------------------------------------------------------- filters and views
+
+  function fillSelect(select, values, keep) {
+    var current = select.value;
+    while (select.options.length > keep) select.remove(keep);
+    values.forEach(function (value) {
+      var option = document.createElement("option");
+      option.value = value;
+      option.textContent = value;
+      select.appendChild(option);
+    });
+    if (values.indexOf(current) >= 0 || current === "") select.value = current;
+  }
+
+  function fillControls() {
+    var regions = new Set(), stacks = new Set(), tagPairs = new Set(), tagKeys = new Set();
+    var types = new Map(), kinds = new Map();
+    state.doc.nodes.forEach(function (n) {
+      if (n.region) regions.add(n.region);
+      if (state.derivedStack.get(n.id)) stacks.add(state.derivedStack.get(n.id));
+      var tags = tagsOf(n);
+      Object.keys(tags).forEach(function (k) {
+        tagKeys.add(k);
+        tagPairs.add(k + "=" + tags[k]);
+      });
+      types.set(n.type, (types.get(n.type) || 0) + 1);
+    });
+    state.doc.edges.forEach(function (e) { kinds.set(e.kind, (kinds.get(e.kind) || 0) + 1); });
+    var sorted = function (set) { return Array.from(set).sort(); };
+    fillSelect($("fs-filter-region"), sorted(regions), 1);
+    fillSelect($("fs-filter-stack"), sorted(stacks), 1);
+    fillSelect($("fs-filter-tag"), sorted(tagPairs), 1);
+    fillSelect($("fs-group-tag"), sorted(tagKeys), 0);
+    if (!state.groupTag && tagKeys.size) state.groupTag = $("fs-group-tag").value;
+    fillChecks($("fs-filter-types"), types, state.hiddenTypes, function (t) { return typeInfo(t).label; });
+    fillChecks($("fs-filter-kinds"), kinds, state.hiddenKinds, function (k) { return KIND_LABELS[k] || k; });
+  }
+
+  function fillChecks(container, counts, hidden, label) {
+    clear(container);
+    Array.from(counts.keys()).sort().forEach(function (value) {
+      var box = el("input", { type: "checkbox", value: value });
+      box.checked = !hidden.has(value);
+      box.addEventListener("change", function () {
+        if (box.checked) hidden.delete(value); else hidden.add(value);
+        applyView();
+      });
+      container.appendChild(el("label", { className: "fs-check" }, box,
+        " " + label(value) + " (" + counts.get(value) + ")"));
+    });
+  }
+
+  function nodePassesFilters(node) {
+    if (state.hiddenTypes.has(node.type)) return false;
+    if (state.region && node.region !== state.region) return false;
+    if (state.stack && state.derivedStack.get(node.id) !== state.stack) return false;
+    if (state.tag) {
+      var at = state.tag.indexOf("="), key = state.tag.slice(0, at), value = state.tag.slice(at + 1);
+      var tags = tagsOf(node);
+      if (!(key in tags) || String(tags[key]) !== value) return false;
+    }
+    if (state.neighbourhood && !state.neighbourhood.has(node.id)) return false;
+    return true;
+  }
+
+  function applyView() {
+    var cy = state.cy;
+    if (!cy) return;
+    cy.batch(function () {
+      cy.nodes().forEach(function (n) {
+        if (n.hasClass("fs-group")) return;
+        var node = state.nodes.get(n.id());
+        var show = node && nodePassesFilters(node);
+        if (show) n.removeClass("fs-hidden"); else n.addClass("fs-hidden");
+      });
+      cy.nodes(".fs-group").forEach(function (g) {
+        if (g.children().not(".fs-hidden").length) g.removeClass("fs-hidden"); else g.addClass("fs-hidden");
+      });
+      cy.edges().forEach(function (e) {
+        if (state.hiddenKinds.has(e.data("kind"))) e.addClass("fs-hidden"); else e.removeClass("fs-hidden");
+      });
+      cy.elements().removeClass("fs-dim fs-path");
+      if (state.path) {
+        cy.elements().not(state.path).addClass("fs-dim");
+        state.path.edges().addClass("fs-path");
+        cy.nodes(".fs-group").removeClass("fs-dim");
+      }
+    });
+    var visible = cy.nodes().not(".fs-group").not(".fs-hidden").length;
+    $("fs-graph").dataset.visibleCount = String(visible);
+  }
+
+  function neighbourhoodOf(arn, hops) {
+    var ids = new Set([arn]), frontier = [arn];
+    for (var i = 0; i < hops; i++) {
+      var next = [];
+      frontier.forEach(function (id) {
+        (state.edgesOut.get(id) || []).concat(state.edgesIn.get(id) || []).forEach(function (e) {
+          if (state.hiddenKinds.has(e.kind)) return;
+          var other = e.source === id ? e.target : e.source;
+          if (!ids.has(other)) { ids.add(other); next.push(other); }
+        });
+      });
+      frontier = next;
+    }
+    return ids;
+  }
+
+  function flowOf(arn) {
+    // Everything upstream (triggers) and downstream (destinations) of the node, along edge
+    // direction, without the role edges that would connect every function to its role.
+    var node = state.cy.getElementById(arn);
+    var flowEdges = state.cy.edges().filter(function (e) { return e.data("kind") !== "execution_role"; });
+    var up = node, down = node, frontier;
+    frontier = node;
+    while (frontier.length) {
+      var incoming = frontier.connectedEdges().intersection(flowEdges).filter(function (e) {
+        return frontier.has(e.target()) && !up.has(e);
+      });
+      up = up.union(incoming).union(incoming.sources());
+      frontier = incoming.sources().difference(frontier);
+    }
+    frontier = node;
+    while (frontier.length) {
+      var outgoing = frontier.connectedEdges().intersection(flowEdges).filter(function (e) {
+        return frontier.has(e.source()) && !down.has(e);
+      });
+      down = down.union(outgoing).union(outgoing.targets());
+      frontier = outgoing.targets().difference(frontier);
+    }
+    return up.union(down);
+  }
+
+  // ---------------------------------------------------------------- search
+
+  function search(query) {
+    var list = $("fs-search-results");
+    clear(list);
+    var q = query.trim().toLowerCase();
+    var cy = state.cy;
+    if (cy) cy.batch(function () { cy.nodes(".fs-match").removeClass("fs-match"); });
+    if (!q || !state.doc) return;
+    var matches = state.doc.nodes.filter(function (n) {
+      return (n.name || "").toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0;
+    });
+    if (cy) cy.batch(function () {
+      matches.forEach(function (n) { cy.getElementById(n.id).addClass("fs-match"); });
+    });
+    matches.slice(0, MAX_SEARCH_RESULTS).forEach(function (n) {
+      var button = el("button", { type: "button", className: "fs-result", title: n.id, dataset: { arn: n.id } },
+        swatch(n.type),
+        el("span", { className: "fs-result-name", text: n.name || n.id }),
+        el("span", { className: "fs-result-type", text: typeInfo(n.type).label }));
+      button.addEventListener("click", function () { selectNode(n.id, { push: true, center: true }); });
+      list.appendChild(el("li", null, button));
+    });
+    if (matches.length > MAX_SEARCH_RESULTS) {
+      list.appendChild(el("li", { className: "fs-more", text: "…and " + (matches.length - MAX_SEARCH_RESULTS) + " more" }));
+    }
+    if (!matches.length) list.appendChild(el("li", { className: "fs-more", text: "No resource matches." }));
+  }
+
+  // ---------------------------------------------------------------- selection, deep links
+
+  function nodePageUrl(arn) {
+    // Readable URLs: keep the ARN's ':' and '/' as they are, escape the rest.
+    return config.node_page_prefix + encodeURIComponent(arn).replace(/%3A/gi, ":").replace(/%2F/gi, "/");
+  }
+
+  function selectNode(arn, options) {
+    var cy = state.cy;
+    if (!cy || !state.nodes.has(arn)) return;
+    var node = cy.getElementById(arn);
+    if (node.hasClass("fs-hidden")) {
+      // A node hidden by a filter is still reachable from search: clear the view to show it.
+      state.neighbourhood = null;
+      state.path = null;
+      resetFilters();
+      applyView();
+    }
+    cy.$(":selected").unselect();
+    node.select();
+    state.selected = arn;
+    $("fs-neighbourhood").disabled = false;
+    $("fs-path").disabled = false;
+    renderInspector(arn);
+    if (options.push && location.pathname !== nodePageUrl(arn)) {
+      history.pushState({ arn: arn }, "", nodePageUrl(arn));
+    }
+    if (options.center) {
+      cy.stop();
+      cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 250 });
+    }
+  }
+
+  function unselect(options) {
+    if (state.cy) state.cy.$(":selected").unselect();
+    state.selected = null;
+    $("fs-inspector").hidden = true;
+    $("fs-neighbourhood").disabled = true;
+    $("fs-path").disabled = true;
+    if (options.push && location.pathname !== "/") history.pushState({ arn: null }, "", "/");
+  }
+
+  function resetFilters() {
+    state.hiddenTypes.clear();
+    state.region = state.stack = state.tag = "";
+    $("fs-filter-region").value = "";
+    $("fs-filter-stack").value = "";
+    $("fs-filter-tag").value = "";
+    fillControls();
+  }
+
+  window.addEventListener("popstate", function (event) {
+    var arn = (event.state && event.state.arn) || focusFromPath(location.pathname, config.node_page_prefix);
+    if (arn) selectNode(arn, { push: false, center: true }); else unselect({ push: false });
+  });
+
+  // ---------------------------------------------------------------- inspector
+
+  var FUNCTION_FIELDS = [
+    ["runtime", "Runtime"], ["handler", "Handler"], ["memory_size", "Memory", " MB"],
+    ["timeout", "Timeout", " s"], ["architectures", "Architectures"], ["package_type", "Package"],
+    ["role", "Role"], ["environment_variables", "Environment variables"], ["layers", "Layers"],
+    ["tracing", "Tracing"], ["log_group", "Log group"], ["stack", "Stack"],
+    ["description", "Description"], ["last_modified", "Last modified"]
+  ];
+  // Shown elsewhere in the inspector, or too bulky for a table row.
+  var ATTRIBUTES_ELSEWHERE = { tags: 1, resource_policy: 1, unmatched_permissions: 1, resource_policy_error: 1 };
+
+  function formatValue(value) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (Array.isArray(value)) {
+      if (!value.length) return "none";
+      return value.map(function (v) { return typeof v === "object" ? JSON.stringify(v) : String(v); }).join(", ");
+    }
+    if (typeof value === "object") return JSON.stringify(value);
+    if (typeof value === "boolean") return value ? "yes" : "no";
+    return String(value);
+  }
+
+  function table(rows, className) {
+    var body = el("tbody");
+    rows.forEach(function (row) {
+      body.appendChild(el("tr", null, el("th", { scope: "row", text: row[0] }), el("td", { text: row[1] })));
+    });
+    return el("table", { className: className || "fs-table" }, body);
+  }
+
+  function configurationRows(node) {
+    var a = node.attributes, rows = [];
+    if (node.type === "lambda_function") {
+      FUNCTION_FIELDS.forEach(function (f) {
+        var value = a[f[0]];
+        if (f[0] === "stack") value = value || state.derivedStack.get(node.id);
+        rows.push([f[1], value === null || value === undefined || value === "" ? "—" : formatValue(value) + (f[2] || "")]);
+      });
+      return rows;
+    }
+    Object.keys(a).sort().forEach(function (key) {
+      if (ATTRIBUTES_ELSEWHERE[key]) return;
+      rows.push([key.replace(/_/g, " "), formatValue(a[key])]);
+    });
+    if (!a.stack && state.derivedStack.get(node.id)) rows.push(["stack (of its functions)", state.derivedStack.get(node.id)]);
+    return rows;
+  }
+
+  function problemsOf(node) {
+    var problems = [], a = node.attributes;
+    (state.edgesIn.get(node.id) || []).forEach(function (e) {
+      if (e.attributes.permitted !== false) return;
+      var source = state.nodes.get(e.source);
+      problems.push((source ? source.name : e.source) + " (" + (KIND_LABELS[e.kind] || e.kind) +
+        ") is wired to this function, but its resource policy does not let that service invoke it.");
+    });
+    (a.unmatched_permissions || []).forEach(function (p) {
+      problems.push("The resource policy" + (p.sid ? " statement " + p.sid : "") + " lets " +
+        (p.principal || "a principal") + (p.source_arn ? " from " + p.source_arn : "") +
+        " invoke this function, but no such trigger was found.");
+    });
+    if (a.resource_policy_error) problems.push("The resource policy could not be read: " + a.resource_policy_error);
+    (state.edgesOut.get(node.id) || []).forEach(function (e) {
+      if (e.attributes.permitted !== false) return;
+      var target = state.nodes.get(e.target);
+      problems.push("Triggers " + (target ? target.name : e.target) + ", whose resource policy does not allow it.");
+    });
+    return problems;
+  }
+
+  function kindBadge(kind) {
+    var badge = el("span", { className: "fs-kind", text: KIND_LABELS[kind] || kind });
+    badge.style.borderColor = badge.style.color = KINDS[kind] || "#4a5568";
+    return badge;
+  }
+
+  function edgeList(edges, direction) {
+    var list = el("ul", { className: "fs-edges" });
+    edges.forEach(function (e) {
+      var otherId = direction === "in" ? e.source : e.target;
+      var other = state.nodes.get(otherId);
+      var link = el("button", { type: "button", className: "fs-link", title: otherId },
+        other ? other.name : otherId);
+      link.addEventListener("click", function () { selectNode(otherId, { push: true, center: true }); });
+      var rows = [];
+      Object.keys(e.attributes).sort().forEach(function (key) {
+        if (EDGE_ATTRIBUTES_HIDDEN[key]) return;
+        rows.push([key.replace(/_/g, " "), formatValue(e.attributes[key])]);
+      });
+      var item = el("li", { className: e.attributes.permitted === false ? "fs-edge fs-edge-denied" : "fs-edge" },
+        el("div", { className: "fs-edge-head" },
+          kindBadge(e.kind),
+          " ", direction === "in" ? "from " : "to ", link,
+          other ? el("span", { className: "fs-muted", text: " · " + typeInfo(other.type).label }) : null),
+        rows.length ? table(rows, "fs-table fs-table-small") : null);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function renderInspector(arn) {
+    var node = state.nodes.get(arn), body = $("fs-inspector-body");
+    clear(body);
+    $("fs-inspector").hidden = false;
+    var info = typeInfo(node.type);
+    var consoleLink = consoleUrl(node);
+    body.appendChild(el("header", { className: "fs-inspector-head" },
+      coloured("span", { className: "fs-badge", text: info.label }, info.colour),
+      el("h2", { id: "fs-inspector-name", text: node.name || node.id }),
+      el("code", { className: "fs-arn", text: node.id })));
+    var links = el("p", { className: "fs-inspector-links" });
+    if (consoleLink) {
+      links.appendChild(el("a", { href: consoleLink, target: "_blank", rel: "noopener noreferrer",
+                                  id: "fs-console-link" }, "Open in the AWS console ↗"));
+    }
+    links.appendChild(el("a", { href: nodePageUrl(node.id), id: "fs-deep-link" }, "Link to this resource"));
+    body.appendChild(links);
+    body.appendChild(table([["Region", node.region || "global"], ["Account", node.account || "—"]]));
+
+    var problems = problemsOf(node);
+    if (problems.length) {
+      var list = el("ul", { className: "fs-problems", id: "fs-problems" });
+      problems.forEach(function (p) { list.appendChild(el("li", { text: p })); });
+      body.appendChild(el("section", null, el("h3", { text: "Problems" }), list));
+    }
+
+    body.appendChild(el("section", null, el("h3", { text: "Configuration" }),
+      table(configurationRows(node), "fs-table fs-config")));
+
+    var tags = tagsOf(node), tagRows = Object.keys(tags).sort().map(function (k) { return [k, String(tags[k])]; });
+    body.appendChild(el("section", null, el("h3", { text: "Tags" }),
+      tagRows.length ? table(tagRows, "fs-table fs-tags") : el("p", { className: "fs-muted", text: "No tags." })));
+
+    var incoming = state.edgesIn.get(arn) || [], outgoing = state.edgesOut.get(arn) || [];
+    body.appendChild(el("section", { id: "fs-incoming" }, el("h3", { text: "Incoming (" + incoming.length + ")" }),
+      incoming.length ? edgeList(incoming, "in") : el("p", { className: "fs-muted", text: "Nothing triggers it." })));
+    body.appendChild(el("section", { id: "fs-outgoing" }, el("h3", { text: "Outgoing (" + outgoing.length + ")" }),
+      outgoing.length ? edgeList(outgoing, "out") : el("p", { className: "fs-muted", text: "It sends to nothing we know of." })));
+  }
+
+  // ---------------------------------------------------------------- AWS console links
+
+  function consoleUrl(node) {
+    var parts = node.id.split(":");
+    if (parts[0] !== "arn" || parts[1] !== "aws") return null; // China/GovCloud consoles differ
+    var region = node.region || parts[3] || "us-east-1", account = parts[4], resource = parts.slice(5).join(":");
+    var q = encodeURIComponent, host = "https://" + region + ".console.aws.amazon.com/";
+    var name = node.name || resource;
+    switch (node.type) {
+      case "lambda_function":
+        return host + "lambda/home?region=" + q(region) + "#/functions/" + q(name);
+      case "sqs_queue":
+        return host + "sqs/v3/home?region=" + q(region) + "#/queues/" +
+          q("https://sqs." + region + ".amazonaws.com/" + account + "/" + name);
+      case "sns_topic":
+        return host + "sns/v3/home?region=" + q(region) + "#/topic/" + q(node.id);
+      case "dynamodb_table":
+        return host + "dynamodbv2/home?region=" + q(region) + "#table?name=" + q(name);
+      case "kinesis_stream":
+        return host + "kinesis/home?region=" + q(region) + "#/streams/details/" + q(name) + "/monitoring";
+      case "s3_bucket":
+        return "https://s3.console.aws.amazon.com/s3/buckets/" + q(resource || name) + "?region=" + q(region);
+      case "api_gateway_rest":
+      case "api_gateway_v2": {
+        var id = resource.split("/").filter(Boolean).pop();
+        var page = node.type === "api_gateway_rest" ? "resources" : "develop/routes";
+        return host + "apigateway/main/apis/" + q(id) + "/" + page + "?api=" + q(id) + "&region=" + q(region);
+      }
+      case "alb":
+        return host + "ec2/home?region=" + q(region) + "#LoadBalancer:loadBalancerArn=" + q(node.id);
+      case "codecommit_repository":
+        return host + "codesuite/codecommit/repositories/" + q(name) + "/browse?region=" + q(region);
+      case "eventbridge_rule": {
+        var ruleParts = resource.replace(/^rule\//, "").split("/");
+        var bus = ruleParts.length > 1 ? ruleParts[0] : "default";
+        return host + "events/home?region=" + q(region) + "#/eventbus/" + q(bus) + "/rules/" + q(ruleParts[ruleParts.length - 1]);
+      }
+      case "eventbridge_bus":
+        return host + "events/home?region=" + q(region) + "#/eventbus/" + q(resource.replace(/^event-bus\//, ""));
+      case "iam_role":
+        return "https://console.aws.amazon.com/iam/home#/roles/details/" + q(resource.split("/").pop());
+      default:
+        return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- legend
+
+  function renderLegend() {
+    var legend = $("fs-legend"), counts = new Map();
+    clear(legend);
+    state.doc.nodes.forEach(function (n) { counts.set(n.type, (counts.get(n.type) || 0) + 1); });
+    Object.keys(TYPES).forEach(function (type) {
+      if (!counts.has(type)) return;
+      legend.appendChild(el("li", null,
+        swatch(type),
+        TYPES[type].label + " " + counts.get(type)));
+    });
+  }
+
+  // ---------------------------------------------------------------- sync and live updates
+
+  function csrfToken() {
+    var input = document.querySelector("#fs-csrf input[name=csrfmiddlewaretoken]");
+    if (input && input.value) return input.value;
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function startSync() {
+    if (state.syncing) return;
+    setSyncing(true);
+    showSyncText("Starting a sync…");
+    clear($("fs-sync-errors"));
+    fetch(config.sync_url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json" },
+      body: "{}"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.status === 409) {
+          showSyncText("A sync is already running; following it.");
+        } else if (!response.ok) {
+          throw new Error(body.error || response.status + " " + response.statusText);
+        }
+        if (body.run) onSyncMessage({ type: "sync", run: body.run });
+        statusTimer = setTimeout(pollStatus, live.open ? 3000 : 500);
+      });
+    }).catch(function (error) {
+      setSyncing(false);
+      showSyncText("Could not start the sync: " + (error.message || error), "error");
+    });
+  }
+
+  function setSyncing(on) {
+    state.syncing = on;
+    $("fs-sync").disabled = on;
+    $("fs-sync").textContent = on ? "Syncing…" : "Sync now";
+    $("fs-sync-status").dataset.state = on ? "running" : "idle";
+  }
+
+  function showSyncText(text, kind) {
+    var p = $("fs-sync-text");
+    p.textContent = text;
+    p.className = kind ? "fs-sync-" + kind : "";
+  }
+
+  function describeChanges(run) {
+    var added = run.added || {}, removed = run.removed || {}, changed = run.changed || {};
+    return "Nodes +" + (added.nodes || 0) + " −" + (removed.nodes || 0) + " ~" + (changed.nodes || 0) +
+      "; edges +" + (added.edges || 0) + " −" + (removed.edges || 0) + " ~" + (changed.edges || 0) + ".";
+  }
+
+  function showErrors(errors) {
+    var list = $("fs-sync-errors");
+    clear(list);
+    (errors || []).slice(0, 20).forEach(function (e) {
+      var where = [e.service, e.region].filter(Boolean).join(" in ");
+      list.appendChild(el("li", { text: (where ? where + ": " : "") + [e.code, e.message].filter(Boolean).join(" — ") }));
+    });
+    if ((errors || []).length > 20) list.appendChild(el("li", { text: "…and " + (errors.length - 20) + " more" }));
+  }
+
+  function onSyncMessage(message) {
+    if (message.error) {
+      showSyncText(message.error, "warning");
+      if (!state.lastRunRunning) setSyncing(false);
+      return;
+    }
+    var run = message.run;
+    if (!run) return;
+    var progress = run.progress || {}, bar = $("fs-sync-progress");
+    if (run.status === "running") {
+      state.lastRunRunning = true;
+      setSyncing(true);
+      bar.hidden = false;
+      bar.max = Math.max(progress.total || 1, 1);
+      bar.value = progress.done || 0;
+      showSyncText("Syncing: " + (progress.done || 0) + " of " + (progress.total || "?") + " services done, " +
+        plural(progress.resources || 0, "resource") + " found" + (progress.current ? " (last: " + progress.current + ")" : "") + ".");
+      return;
+    }
+    if (run.id !== undefined && run.id === state.finishedRunId) return; // told twice (live and poll)
+    state.finishedRunId = run.id;
+    state.lastRunRunning = false;
+    bar.hidden = true;
+    setSyncing(false);
+    var summary = describeChanges(run);
+    var errors = run.errors || [];
+    if (run.status === "success") {
+      showSyncText("Sync finished: " + plural(run.node_count || 0, "node") + ", " + plural(run.edge_count || 0, "edge") + ". " + summary, "success");
+      showBanner(null, "");
+    } else if (run.status === "partial") {
+      showSyncText("Partial sync: " + plural(errors.length, "error") + ". " + summary, "warning");
+      showBanner("warning", "The last sync was partial: some services could not be read (see Sync). The graph shows what was found.");
+    } else {
+      showSyncText("Sync failed. " + summary, "error");
+      showBanner("error", "The last sync failed; the graph is from an earlier sync.");
+    }
+    showErrors(errors);
+    $("fs-sync-status").dataset.state = run.status;
+    refreshGraph();
+  }
+
+  var statusTimer = null;
+
+  function pollStatus() {
+    // The fallback (and safety net) for the live connection while a sync runs.
+    clearTimeout(statusTimer);
+    fetchJSON(config.status_url).then(function (body) {
+      var running = (body.running || [])[0], last = body.last_run;
+      if (running) onSyncMessage({ type: "sync", run: running });
+      else if (last && last.id !== state.finishedRunId && state.syncing) onSyncMessage({ type: "sync", run: last });
+      if (state.syncing) statusTimer = setTimeout(pollStatus, live.open ? 3000 : 1500);
+    }).catch(function () {
+      if (state.syncing) statusTimer = setTimeout(pollStatus, 3000);
+    });
+  }
+
+  function initialStatus() {
+    fetchJSON(config.status_url).then(function (body) {
+      var running = (body.running || [])[0], run = body.last_run;
+      if (run) state.finishedRunId = run.id;
+      if (running) { onSyncMessage({ type: "sync", run: running }); pollStatus(); }
+      if (!run) return;
+      var when = run.finished_at || run.started_at;
+      if (!running) showSyncText("Last sync: " + run.status + (when ? ", " + new Date(when).toLocaleString() : "") + ".");
+      if (run.status === "partial") showBanner("warning", "The last sync was partial: some services could not be read (see Sync). The graph shows what was found.");
+      if (run.status === "failed") showBanner("error", "The last sync failed; the graph may be out of date.");
+      showErrors(run.errors);
+    }).catch(function () { /* the status line is optional; the graph still works */ });
+  }
+
+  var live = { socket: null, open: false, delay: 1000 };
+  function connectLive() {
+    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    var socket;
+    try { socket = new WebSocket(scheme + "//" + location.host + config.ws_path); } catch (e) { return; }
+    live.socket = socket;
+    socket.addEventListener("open", function () {
+      live.open = true;
+      live.delay = 1000;
+      document.body.dataset.live = "open";
+    });
+    socket.addEventListener("message", function (event) {
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (message.type === "sync") onSyncMessage(message);
+      (state.listeners[message.type] || []).forEach(function (fn) { fn(message); });
+    });
+    socket.addEventListener("close", function () {
+      live.open = false;
+      document.body.dataset.live = "closed";
+      if (state.syncing) pollStatus();
+      setTimeout(connectLive, live.delay);
+      live.delay = Math.min(live.delay * 2, 30000);
+    });
+  }
+
+  // ---------------------------------------------------------------- export
+
+  function download(blob, filename) {
+    var url = URL.createObjectURL(blob);
+    var link = el("a", { href: url, download: filename });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function exportPng() {
+    if (!state.cy) return;
+    download(state.cy.png({ output: "blob", bg: "#ffffff", full: false, scale: 2 }), "flowscope-graph.png");
+  }
+
+  function exportSvg() {
+    if (!state.cy || typeof state.cy.svg !== "function") return;
+    var text = state.cy.svg({ full: false, bg: "#ffffff" });
+    download(new Blob([text], { type: "image/svg+xml" }), "flowscope-graph.svg");
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, ms);
+    };
+  }
+
+  function bindControls() {
+    var searchBox = $("fs-search");
+    searchBox.addEventListener("input", debounce(function () { search(searchBox.value); }, 120));
+    searchBox.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      search(searchBox.value);
+      var first = document.querySelector("#fs-search-results .fs-result");
+      if (first) first.click();
+    });
+    $("fs-group-by").addEventListener("change", function () {
+      state.groupBy = $("fs-group-by").value;
+      $("fs-group-tag").hidden = state.groupBy !== "tag";
+      state.groupTag = $("fs-group-tag").value;
+      regroup();
+    });
+    $("fs-group-tag").addEventListener("change", function () {
+      state.groupTag = $("fs-group-tag").value;
+      regroup();
+    });
+    [["fs-filter-region", "region"], ["fs-filter-stack", "stack"], ["fs-filter-tag", "tag"]].forEach(function (pair) {
+      $(pair[0]).addEventListener("change", function () {
+        state[pair[1]] = $(pair[0]).value;
+        applyView();
+      });
+    });
+    $("fs-neighbourhood").addEventListener("click", function () {
+      if (!state.selected) return;
+      var hops = Math.max(1, Math.min(10, parseInt($("fs-hops").value, 10) || 1));
+      state.neighbourhood = neighbourhoodOf(state.selected, hops);
+      applyView();
+      fitView();
+    });
+    $("fs-path").addEventListener("click", function () {
+      if (!state.selected) return;
+      state.path = flowOf(state.selected);
+      applyView();
+    });
+    $("fs-clear-view").addEventListener("click", function () {
+      state.neighbourhood = null;
+      state.path = null;
+      resetFilters();
+      applyView();
+      if (state.cy) fitView();
+    });
+    $("fs-fit").addEventListener("click", function () { if (state.cy) fitView(); });
+    $("fs-reset-layout").addEventListener("click", function () {
+      try { localStorage.removeItem(positionsKey()); } catch (e) { /* nothing stored */ }
+      regroup();
+    });
+    $("fs-sync").addEventListener("click", startSync);
+    $("fs-export-png").addEventListener("click", exportPng);
+    $("fs-export-svg").addEventListener("click", exportSvg);
+    $("fs-export-json").href = config.graph_url;
+    $("fs-history-link").href = config.history_url;
+    $("fs-export-mermaid").href = config.graph_url + (config.graph_url.indexOf("?") >= 0 ? "&" : "?") + "format=mermaid";
+    $("fs-inspector-close").addEventListener("click", function () { unselect({ push: true }); });
+  }
+
+  function start() {
+    // cytoscape-svg registers itself when it finds window.cytoscape; register only if it did not.
+    if (window.cytoscapeSvg && window.cytoscape && !window.cytoscape("core", "svg")) window.cytoscape.use(window.cytoscapeSvg);
+    bindControls();
+    connectLive();
+    initialStatus();
+    loadGraph();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

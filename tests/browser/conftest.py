@@ -1,0 +1,65 @@
+import os
+import shutil
+
+import pytest
+
+from .harness import (ALIAS, CHROMIUM, Site, attach_database, clear_graph, create_user,
+                      detach_database, launch_chromium)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)"))
+
+
+@pytest.fixture(scope="module")
+def site(emulator, tmp_path_factory, django_db_blocker):
+    """Daphne on a file database, pointed at the emulator (its AWS_* variables are inherited)."""
+    site = Site(tmp_path_factory.mktemp("site")).start()
+    attach_database(site.database_url)
+    yield site
+    site.stop()
+    with django_db_blocker.unblock():
+        detach_database()
+    shutil.rmtree(site.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def site_db(site, django_db_blocker):
+    """The site's database, emptied, with a user; yields the connection alias to seed through."""
+    with django_db_blocker.unblock():
+        clear_graph(ALIAS)
+        site.credentials = create_user(ALIAS)
+        yield ALIAS
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, site, site_db):
+    """A logged-in page; console errors and uncaught exceptions are collected on ``page.errors``."""
+    context = chromium.new_context(base_url=site.url, viewport={"width": 1400, "height": 900},
+                                   accept_downloads=True)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+    username, password = site.credentials
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    yield page
+    context.close()

@@ -150,9 +150,10 @@ def test_it_refuses_to_seed_the_same_emulator_twice(aws, demo):
         seed_demo(aws.endpoint)
 
 
-def test_it_refuses_to_seed_anything_but_a_local_endpoint():
+@pytest.mark.parametrize("endpoint", [None, "", "https://lambda.us-east-1.amazonaws.com"])
+def test_it_refuses_to_seed_anything_but_an_emulator(endpoint):
     with pytest.raises(ValueError):
-        seed_demo("https://lambda.us-east-1.amazonaws.com")
+        seed_demo(endpoint)
 
 
 # ------------------------------------------------------------- the demo as Flowscope graphs it
@@ -243,7 +244,7 @@ def test_the_demo_command_seeds_syncs_and_creates_the_user(capsys, monkeypatch):
     assert user.check_password("demo-password-for-tests")
     assert "password: demo-password-for-tests" in out
     assert re.search(r"nodes: [1-9]\d*, edges: [1-9]\d*", out)
-    counts = {kind: int(count) for kind, count in re.findall(r"^\s+([a-z0-9_]+)\s+(\d+)$", out, re.M)}
+    counts = {kind: int(count) for kind, count in re.findall(r"^\s+([a-z0-9_]+)\s+(\d+)$", out, re.MULTILINE)}
     assert NINE_TRIGGERS <= {kind for kind, count in counts.items() if count > 0}, out
     assert "Triggers without invoke permission: 1 " in out
     assert FLAWS["stale_permission"]["sid"] in out

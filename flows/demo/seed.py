@@ -21,6 +21,7 @@ chat-ops
 Deliberate flaws, so the consistency check and the IAM audit have something to find, are
 listed in ``FLAWS`` and returned in the summary.
 """
+import copy
 import io
 import json
 import zipfile
@@ -134,15 +135,14 @@ def _role_specs(account, region):
 def _create_roles(iam, account, region, tags):
     roles = {}
     for name, description, statements, managed in _role_specs(account, region):
-        stack = "chat-ops" if name in ("chat-admin-role", "chat-infra-deployer-role",
-                                       "chat-cleanup-role", "chat-status-role", "chat-web-role") \
-            else "chat-media" if name in ("chat-thumbnailer-role", "chat-analytics-role") \
-            else "chat-realtime"
+        # A role belongs to the stack of the (first) function it runs.
+        stack = next(spec[1] for spec in FUNCTIONS if spec[3] == name)
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ASSUME_LAMBDA,
                                Description=description, Tags=_tag_list(tags(stack)))["Role"]
         if statements:
-            iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": statements}))
+            document = {"Version": "2012-10-17", "Statement": statements}
+            iam.put_role_policy(RoleName=name, PolicyName=f"{name}-policy",
+                                PolicyDocument=json.dumps(document))
         for policy_arn in managed:
             iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
         roles[name] = role["Arn"]
@@ -152,13 +152,14 @@ def _create_roles(iam, account, region, tags):
 # ---------------------------------------------------------------- functions
 
 def handler_zip(runtime):
-    """A tiny deployment package that only echoes its event."""
+    """A tiny deployment package that only echoes its event (same bytes, same CodeSha256, every run)."""
+    if runtime.startswith("nodejs"):
+        name, source = "index.mjs", "export const handler = async (event) => event;\n"
+    else:
+        name, source = "index.py", "def handler(event, context):\n    return event\n"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        if runtime.startswith("nodejs"):
-            archive.writestr("index.mjs", "export const handler = async (event) => event;\n")
-        else:
-            archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+        archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), source)
     return buffer.getvalue()
 
 
@@ -504,10 +505,11 @@ def _operations(client, region, account, functions, tags):
 
 # ---------------------------------------------------------------- entry point
 
-def _require_local(endpoint_url):
-    host = urlparse(endpoint_url or "").hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"seed_demo only writes to a local emulator, not {endpoint_url!r}")
+def _require_emulator(endpoint_url):
+    # The fake credentials below would be refused by AWS anyway; this says why, up front.
+    host = (urlparse(endpoint_url or "").hostname or "").lower()
+    if not host or host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws")):
+        raise ValueError(f"seed_demo writes only to an emulator endpoint, not {endpoint_url!r}")
 
 
 def seed_demo(endpoint_url, region="us-east-1"):
@@ -516,7 +518,7 @@ def seed_demo(endpoint_url, region="us-east-1"):
     Expects an emptied emulator (a new one, or one just reset): running it twice against the
     same emulator raises DemoAlreadySeeded rather than creating duplicate APIs.
     """
-    _require_local(endpoint_url)
+    _require_emulator(endpoint_url)
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             aws_session_token="testing", region_name=region)
 
@@ -534,7 +536,7 @@ def seed_demo(endpoint_url, region="us-east-1"):
     roles = _create_roles(client("iam"), account, region, tags)
     functions = _create_functions(client("lambda"), roles)
     summary = {"account": account, "region": region, "roles": roles, "functions": functions,
-               "flaws": FLAWS}
+               "flaws": copy.deepcopy(FLAWS)}
     summary["websocket_api"] = _websocket_api(client, region, account, functions)
     summary["http_api"] = _http_api(client, region, account, functions)
     summary["rest_api"], summary["rest_authorizer"] = _rest_api(client, region, account, functions)

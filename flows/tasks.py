@@ -61,3 +61,5 @@ def _sync_in_thread(regions, role_arn):
         run_sync(regions, role_arn)
     finally:
         connection.close()
+
+from .live.tasks import poll_live_logs, prune_live_data  # noqa: E402,F401

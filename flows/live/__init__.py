@@ -1,1 +1,13 @@
-"""Live invocations: Lambda log parsing (pure), log polling, storage and the push to browsers."""
+"""Live invocations: Lambda log parsing (pure), log polling, storage and the push to browsers.
+
+Resume protocol (used by the /ws/live/ consumer): every pushed invocation carries an ``id``,
+handed out in commit order. A reconnecting client sends
+``{"type": "resume", "last_invocation_id": N}`` and receives ``invocations_since(N, limit)``.
+"""
+
+
+def invocations_since(last_id, limit=1000):
+    """Completed invocations with id > last_id, oldest first (see flows.live.store)."""
+    from .store import invocations_since as since
+
+    return since(last_id, limit)

@@ -1,0 +1,363 @@
+"""Poll Lambda log groups with FilterLogEvents and turn what they hold into invocations.
+
+- One LogCursor per log group, found from the graph (each function node's ``log_group``).
+- Workers *lease* due cursors (``SELECT ... FOR UPDATE SKIP LOCKED`` on Postgres), so adding
+  workers adds capacity and no group is polled twice at once.
+- Each page of events is applied in one transaction that also saves the cursor: a worker
+  killed at any point leaves data and cursor in step, and the next poll resumes from there.
+- Windows overlap: every poll re-reads the last couple of seconds, and every
+  LOG_CATCHUP_INTERVAL a poll re-reads LOG_INGESTION_LAG_SECONDS, because CloudWatch makes
+  events readable 5-20 s after their own timestamp. Event ids seen in the window are skipped.
+- Every FilterLogEvents request waits for the account+region budget shared by all workers.
+- A deleted log group, throttling or any AWS error is counted on the cursor, never raised.
+"""
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ..aws.base import error_code, is_not_found
+from ..aws.session import client_config, make_session
+from ..models import LogCursor, Resource
+from ..vocabulary import NodeType
+from . import store
+from .limits import filter_log_events_tps, limit_filter_log_events, make_limiter
+
+log = logging.getLogger(__name__)
+
+HEAD_OVERLAP_MS = 2000          # every poll re-reads this much before the last event seen
+FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
+LEASE_SECONDS = 60
+CLIENT_MAX_AGE_S = 45 * 60      # assumed-role credentials last an hour
+QUIET_SHARE = 0.25              # of the FilterLogEvents budget, for quiet log groups
+THROTTLE_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException",
+                  "RequestLimitExceeded", "LimitExceededException"}
+
+
+class LeaseLost(Exception):
+    """Another worker took the cursor over (our lease expired): stop without writing."""
+
+
+def owner_id():
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# ---------------------------------------------------------------- which groups to poll
+
+
+def ensure_cursors():
+    """Create, update and retire cursors from the function nodes of the graph.
+
+    Returns the number of enabled cursors.
+    """
+    store.ensure_counter()
+    wanted = {}
+    functions = Resource.objects.filter(type=NodeType.LAMBDA_FUNCTION).values_list(
+        "account_id", "arn", "name", "region", "attributes")
+    for account_id, arn, name, region, attributes in functions:
+        group = (attributes or {}).get("log_group") or f"/aws/lambda/{name}"
+        wanted.setdefault((account_id, region, group), []).append(arn)
+    existing = {(c.account_id, c.region, c.log_group): c for c in LogCursor.objects.all()}
+    now = timezone.now()
+    for key, arns in wanted.items():
+        arns = sorted(arns)
+        cursor = existing.get(key)
+        if cursor is None:
+            LogCursor.objects.get_or_create(
+                account_id=key[0], region=key[1], log_group=key[2],
+                defaults={"function_arns": arns, "next_poll_at": now})
+        elif cursor.function_arns != arns or not cursor.enabled:
+            LogCursor.objects.filter(pk=cursor.pk).update(function_arns=arns, enabled=True)
+    gone = [c.pk for key, c in existing.items() if key not in wanted and c.enabled]
+    if gone:
+        LogCursor.objects.filter(pk__in=gone).update(enabled=False)
+    return LogCursor.objects.filter(enabled=True).count()
+
+
+def claim_cursors(owner, limit, now=None):
+    """Lease up to ``limit`` due cursors for ``owner``; returns their ids, most overdue first."""
+    now = now or timezone.now()
+    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    due = Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
+    lease = {"lease_owner": owner, "leased_until": now + timedelta(seconds=LEASE_SECONDS)}
+    with transaction.atomic():
+        candidates = LogCursor.objects.filter(due, free, enabled=True).order_by(
+            "next_poll_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            ids = list(candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            LogCursor.objects.filter(pk__in=ids).update(**lease)
+            return ids
+        # SQLite: one writer at a time; a conditional update per row tells who won.
+        ids = []
+        for pk in candidates.values_list("pk", flat=True)[:limit]:
+            if LogCursor.objects.filter(free, pk=pk).update(**lease):
+                ids.append(pk)
+        return ids
+
+
+def quiet_interval(groups_in_region, tps):
+    """Seconds between polls of a quiet log group: at least LOG_POLL_IDLE_INTERVAL, and long
+    enough that all quiet groups together use at most QUIET_SHARE of the budget."""
+    idle = settings.FLOWSCOPE["LOG_POLL_IDLE_INTERVAL"]
+    return max(float(idle), groups_in_region / (tps * QUIET_SHARE))
+
+
+def next_poll_delay(found_events, quiet_polls, groups_in_region, tps):
+    """(seconds until the next poll, new quiet_polls): an active group is polled every
+    LOG_POLL_INTERVAL; each empty poll doubles the gap, up to the quiet interval."""
+    interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
+    if found_events:
+        return interval, 0
+    quiet_polls += 1
+    return min(quiet_interval(groups_in_region, tps), interval * 2 ** min(quiet_polls, 20)), quiet_polls
+
+
+# ---------------------------------------------------------------- AWS clients
+
+
+class Clients:
+    """boto3 logs clients per (account, region), each tied to the shared rate limiter."""
+
+    def __init__(self, limiter=None):
+        self.limiter = limiter or make_limiter()
+        self._clients = {}
+
+    def get(self, account, region):
+        key = (account.account_id, account.role_arn, region)
+        client, created = self._clients.get(key, (None, 0))
+        if client is None or time.monotonic() - created > CLIENT_MAX_AGE_S:
+            session = make_session(account.role_arn or None)
+            client = session.client("logs", region_name=region, config=client_config())
+            limit_filter_log_events(client, self.limiter, account.account_id, region)
+            self._clients[key] = (client, time.monotonic())
+        return client
+
+
+# ---------------------------------------------------------------- one poll of one group
+
+
+@dataclass
+class PollOutcome:
+    cursor_id: int
+    log_group: str = ""
+    pages: int = 0
+    events: int = 0
+    duplicates: int = 0
+    invocations: int = 0
+    items: list = field(default_factory=list)
+    error: str = ""
+
+
+def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=None):
+    """Poll one leased log group up to now. ``publish_item(item)`` is called after each commit
+    with every invocation that commit completed. Never raises for AWS errors."""
+    cursor = LogCursor.objects.select_related("account").get(pk=cursor_id)
+    outcome = PollOutcome(cursor_id, cursor.log_group)
+    options = settings.FLOWSCOPE
+    now_ms = int(time.time() * 1000)
+    catchup = now_ms - cursor.last_catchup_ms >= options["LOG_CATCHUP_INTERVAL"] * 1000
+    overlap_ms = max(HEAD_OVERLAP_MS, options["LOG_INGESTION_LAG_SECONDS"] * 1000) if catchup else HEAD_OVERLAP_MS
+    if cursor.last_event_ms:
+        start_ms = cursor.last_event_ms - overlap_ms
+    else:
+        start_ms = now_ms - max(FIRST_POLL_LOOKBACK_S, options["LOG_INGESTION_LAG_SECONDS"]) * 1000
+    # A poller down for longer than the retention does not read what would be deleted anyway.
+    start_ms = max(start_ms, now_ms - options["INVOCATION_RETENTION_HOURS"] * 3600 * 1000)
+    counters = {"api_calls": 0}
+    try:
+        client = clients.get(cursor.account, cursor.region)
+        pages = client.get_paginator("filter_log_events").paginate(
+            logGroupName=cursor.log_group, startTime=start_ms, interleaved=True)
+        for page in pages:
+            counters["api_calls"] += 1
+            outcome.pages += 1
+            _apply_page(cursor_id, owner, page.get("events") or [], now_ms, outcome, counters,
+                        publish_item)
+        if catchup:
+            LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(last_catchup_ms=now_ms)
+    except LeaseLost:
+        outcome.error = "LeaseLost"
+        return outcome
+    except ClientError as exc:
+        code = error_code(exc)
+        if is_not_found(exc):
+            # Lambda creates the group at the first invocation: keep polling, rarely.
+            counters["missing"] = 1
+        elif code in THROTTLE_CODES:
+            counters["throttled"] = 1
+        else:
+            counters["errors"] = 1
+        outcome.error = f"{code}: {exc}"
+    except BotoCoreError as exc:
+        counters["errors"] = 1
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    _finish(cursor_id, owner, outcome, counters, groups_in_region)
+    return outcome
+
+
+def _apply_page(cursor_id, owner, events, now_ms, outcome, counters, publish_item):
+    with transaction.atomic():
+        cursor = LogCursor.objects.select_for_update().get(pk=cursor_id)
+        if cursor.lease_owner != owner:
+            raise LeaseLost(cursor.log_group)
+        seen = cursor.seen_events
+        fresh = []
+        for event in events:
+            event_id = str(event.get("eventId"))
+            if event_id in seen:
+                outcome.duplicates += 1
+                continue
+            seen[event_id] = event.get("timestamp") or 0
+            fresh.append(event)
+        batch = store.apply_events(fresh, cursor.function_arns, cursor.log_group,
+                                   cursor.open_requests)
+        if events:
+            newest = max(e.get("timestamp") or 0 for e in events)
+            # A clock-skewed event from the future must not push the window past now.
+            cursor.last_event_ms = max(cursor.last_event_ms, min(newest, now_ms))
+        horizon = cursor.last_event_ms - max(HEAD_OVERLAP_MS, settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000) - 1000
+        cursor.seen_events = {k: v for k, v in seen.items() if v >= horizon}
+        cursor.leased_until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        cursor.save(update_fields=["seen_events", "open_requests", "last_event_ms", "leased_until"])
+        items = [store.invocation_item(row) for row in batch.completed]
+        if publish_item and items:
+            transaction.on_commit(lambda: [publish_item(item) for item in items])
+    outcome.events += len(events)
+    outcome.invocations += batch.invocations
+    outcome.items.extend(items)
+    for name in ("malformed", "huge", "orphans"):
+        counters[name] = counters.get(name, 0) + getattr(batch, name)
+
+
+def _finish(cursor_id, owner, outcome, counters, groups_in_region):
+    """Record counters and schedule the next poll; releases the lease."""
+    with transaction.atomic():
+        cursor = LogCursor.objects.select_for_update().filter(pk=cursor_id).first()
+        if cursor is None or cursor.lease_owner != owner:
+            return
+        stats = dict(cursor.stats)
+        counters = {**counters, "events": outcome.events, "duplicates": outcome.duplicates,
+                    "invocations": outcome.invocations}
+        for name, value in counters.items():
+            if value:
+                stats[name] = stats.get(name, 0) + value
+        if groups_in_region is None:
+            groups_in_region = LogCursor.objects.filter(
+                enabled=True, account_id=cursor.account_id, region=cursor.region).count()
+        delay, cursor.quiet_polls = next_poll_delay(
+            outcome.events - outcome.duplicates > 0, cursor.quiet_polls, groups_in_region,
+            filter_log_events_tps(cursor.region))
+        if counters.get("throttled"):
+            delay = max(delay, 5.0)
+        now = timezone.now()
+        cursor.activity = 0.7 * cursor.activity + 0.3 * outcome.invocations
+        cursor.stats = stats
+        cursor.last_error = outcome.error[:2000]
+        cursor.last_polled_at = now
+        cursor.next_poll_at = now + timedelta(seconds=delay)
+        cursor.lease_owner = ""
+        cursor.leased_until = None
+        cursor.save(update_fields=["stats", "last_error", "last_polled_at", "next_poll_at",
+                                   "quiet_polls", "activity", "lease_owner", "leased_until"])
+
+
+# ---------------------------------------------------------------- cycles and the loop
+
+
+@dataclass
+class CycleReport:
+    claimed: int = 0
+    events: int = 0
+    duplicates: int = 0
+    invocations: int = 0
+    errors: list = field(default_factory=list)
+    published_frames: int = 0
+
+
+class PushBatcher:
+    """Collects completed invocations and publishes them in few frames: at most one frame per
+    ``min_interval`` while a cycle runs, the rest when it ends, ``max_items`` per frame."""
+
+    def __init__(self, publish, min_interval=0.5, max_items=2000):
+        self.publish = publish
+        self.min_interval = min_interval
+        self.max_items = max_items
+        self.items = []
+        self.frames = 0
+        self._last = time.monotonic()
+
+    def add(self, item):
+        self.items.append(item)
+
+    def maybe_flush(self):
+        if self.items and time.monotonic() - self._last >= self.min_interval:
+            self.flush()
+
+    def flush(self):
+        while self.items:
+            chunk, self.items = self.items[:self.max_items], self.items[self.max_items:]
+            self.publish("invocations", {"items": chunk})
+            self.frames += 1
+        self._last = time.monotonic()
+
+
+_last_refresh = {"at": 0.0}
+
+
+def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
+    """Claim due log groups, poll each, publish what completed. Returns a CycleReport."""
+    if time.monotonic() - _last_refresh["at"] > refresh_every:
+        ensure_cursors()
+        _last_refresh["at"] = time.monotonic()
+    report = CycleReport()
+    ids = claim_cursors(owner, limit or settings.FLOWSCOPE["LOG_POLL_BATCH"])
+    report.claimed = len(ids)
+    if not ids:
+        return report
+    groups = {(a, r): n for a, r, n in LogCursor.objects.filter(enabled=True).values(
+        "account_id", "region").annotate(n=Count("pk")).values_list("account_id", "region", "n")}
+    where = {pk: (a, r) for pk, a, r in LogCursor.objects.filter(pk__in=ids).values_list(
+        "pk", "account_id", "region")}
+    for cursor_id in ids:
+        outcome = poll_cursor(cursor_id, owner, clients, groups.get(where.get(cursor_id)),
+                              publish_item=batcher.add)
+        report.events += outcome.events
+        report.duplicates += outcome.duplicates
+        report.invocations += outcome.invocations
+        if outcome.error:
+            report.errors.append(f"{outcome.log_group}: {outcome.error}")
+        batcher.maybe_flush()
+    batcher.flush()
+    report.published_frames = batcher.frames
+    return report
+
+
+def poll_loop(stop=None, owner=None, clients=None, publish=None, idle_sleep=0.2,
+              on_cycle=None, prune_every=300.0):
+    """Run poll cycles until ``stop()`` says so: the ``poll_logs`` command and benchmarks."""
+    from ..publish import publish as default_publish
+
+    owner = owner or owner_id()
+    clients = clients or Clients()
+    batcher = PushBatcher(publish or default_publish)
+    last_prune = 0.0
+    while not (stop and stop()):
+        report = run_cycle(owner, clients, batcher)
+        if on_cycle:
+            on_cycle(report)
+        for error in report.errors:
+            log.warning("log polling: %s", error)
+        if time.monotonic() - last_prune > prune_every:
+            store.prune()
+            last_prune = time.monotonic()
+        if not report.claimed:
+            time.sleep(idle_sleep)

@@ -1,0 +1,358 @@
+"""Invocations in the database: assembled from parsed lines, aggregated per minute, replayed.
+
+``apply_events`` must run inside the transaction that also saves the log cursor: the data and
+the position it was read up to commit together or not at all.
+"""
+import bisect
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import Invocation, InvocationMinute, LiveCounter, Resource
+from ..models.live import DURATION_BUCKETS_MS
+from .parse import InvocationDraft, Kind, parse_message
+
+SEQ_COUNTER = "invocation"
+LINE_LIMIT = 4096          # characters of one log line kept with its invocation
+IN_CHUNK = 500             # request ids per IN (...) query
+UPDATE_FIELDS = ["seq", "started_at", "completed_at", "duration_ms", "billed_ms", "memory_mb",
+                 "max_memory_mb", "init_ms", "status", "error_type", "trace_id", "ended",
+                 "log_lines", "lines_dropped", "log_stream"]
+
+
+@dataclass
+class EventBatch:
+    """What one page of log events did: counters for the cursor, invocations completed."""
+
+    events: int = 0
+    malformed: int = 0
+    huge: int = 0
+    orphans: int = 0            # lines with no request id and no open request in their stream
+    invocations: int = 0        # completed in this batch
+    completed: list = field(default_factory=list)  # Invocation rows, seq assigned
+
+
+def ms_to_datetime(ms):
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def datetime_to_ms(value):
+    return round(value.timestamp() * 1000)
+
+
+def function_for_stream(function_arns, stream):
+    """Several functions can share a custom log group; their streams carry the function name
+    ("2026/11/26/my-function[$LATEST]abc..."). One function: it is that one."""
+    if len(function_arns) == 1:
+        return function_arns[0]
+    head = (stream or "").split("[", 1)[0]
+    for arn in function_arns:
+        name = arn.rsplit(":", 1)[-1]
+        if head.endswith("/" + name) or head == name:
+            return arn
+    return function_arns[0] if function_arns else ""
+
+
+def ensure_counter():
+    LiveCounter.objects.get_or_create(name=SEQ_COUNTER)
+
+
+def group_lines(events, function_arns, open_requests, stats):
+    """Parse events and file each line under (function, request id).
+
+    Lines without a request id (Python's uncaught "[ERROR] ...", "Runtime.ExitError") belong to
+    the request open in the same log stream; ``open_requests`` carries that across polls.
+    """
+    grouped = {}
+    for event in events:
+        message = event.get("message")
+        line = parse_message(message)
+        stats.events += 1
+        stats.malformed += line.malformed
+        stats.huge += line.huge
+        stream = event.get("logStreamName", "")
+        request_id = line.request_id
+        if line.kind is Kind.START and request_id:
+            open_requests[stream] = request_id
+        if request_id is None:
+            request_id = open_requests.get(stream)
+            if request_id is None:
+                if line.kind is not Kind.IGNORED:
+                    stats.orphans += 1
+                continue
+        if line.kind is Kind.REPORT and open_requests.get(stream) == request_id:
+            open_requests.pop(stream, None)
+        key = (function_for_stream(function_arns, stream), request_id)
+        grouped.setdefault(key, []).append((event.get("timestamp") or 0, line, message, stream))
+    return grouped
+
+
+def apply_events(events, function_arns, log_group, open_requests):
+    """Fold a page of log events into Invocation rows and per-minute aggregates.
+
+    Returns an EventBatch; ``completed`` holds the invocations whose REPORT arrived now, with
+    ``seq`` numbers handed out under the counter's row lock (so in commit order).
+    """
+    stats = EventBatch()
+    grouped = group_lines(events, function_arns, open_requests, stats)
+    if not grouped:
+        return stats
+    existing = _existing(grouped.keys())
+    max_lines = settings.FLOWSCOPE["LOG_LINES_PER_INVOCATION"]
+    created, updated, completed = [], [], []
+    for key, lines in grouped.items():
+        row = existing.get(key)
+        was_complete = row is not None and row.completed_at is not None
+        draft = _draft_from_row(row, key[1])
+        row = row or Invocation(function_arn=key[0], request_id=key[1], log_group=log_group)
+        for timestamp, line, message, stream in lines:
+            draft.add(line, timestamp)
+            if stream and not row.log_stream:
+                row.log_stream = stream[:512]
+            if len(row.log_lines) < max_lines:
+                text = message if isinstance(message, str) else repr(message)
+                row.log_lines.append([timestamp, text[:LINE_LIMIT]])
+            else:
+                row.lines_dropped += 1
+        _draft_to_row(draft, row)
+        (updated if row.pk else created).append(row)
+        if draft.complete and not was_complete:
+            completed.append(row)
+    if completed:
+        completed.sort(key=lambda r: (r.started_at, r.request_id))
+        counter = LiveCounter.objects.select_for_update().get(name=SEQ_COUNTER)
+        for offset, row in enumerate(completed, start=1):
+            row.seq = counter.value + offset
+        counter.value += len(completed)
+        counter.save(update_fields=["value"])
+    if created:
+        Invocation.objects.bulk_create(created, batch_size=500)
+    if updated:
+        Invocation.objects.bulk_update(updated, UPDATE_FIELDS, batch_size=200)
+    _aggregate(completed)
+    stats.invocations = len(completed)
+    stats.completed = completed
+    return stats
+
+
+def _existing(keys):
+    by_function = {}
+    for function_arn, request_id in keys:
+        by_function.setdefault(function_arn, []).append(request_id)
+    found = {}
+    for function_arn, request_ids in by_function.items():
+        for start in range(0, len(request_ids), IN_CHUNK):
+            chunk = request_ids[start:start + IN_CHUNK]
+            for row in Invocation.objects.filter(function_arn=function_arn, request_id__in=chunk):
+                found[(row.function_arn, row.request_id)] = row
+    return found
+
+
+def _draft_from_row(row, request_id):
+    draft = InvocationDraft(request_id)
+    if row is None:
+        return draft
+    draft.started_ms = datetime_to_ms(row.started_at)
+    draft.report_ms = datetime_to_ms(row.completed_at) if row.completed_at else None
+    for name in ("duration_ms", "billed_ms", "memory_mb", "max_memory_mb", "init_ms"):
+        if getattr(row, name) is not None:
+            draft.metrics[name] = float(getattr(row, name))
+    draft.status = row.status if row.completed_at or row.status in ("error", "timeout") else None
+    draft.error_type = row.error_type or None
+    draft.trace_id = row.trace_id or None
+    draft.ended = row.ended
+    return draft
+
+
+def _draft_to_row(draft, row):
+    started = draft.started_at_ms()
+    if started is None:  # only lines like END so far: date it by what we have
+        started = draft.report_ms or 0
+    row.started_at = ms_to_datetime(started)
+    row.completed_at = ms_to_datetime(draft.report_ms) if draft.report_ms is not None else None
+    metrics = draft.metrics
+    row.duration_ms = metrics.get("duration_ms")
+    row.billed_ms = metrics.get("billed_ms")
+    row.memory_mb = _int(metrics.get("memory_mb"))
+    row.max_memory_mb = _int(metrics.get("max_memory_mb"))
+    row.init_ms = metrics.get("init_ms")
+    if draft.complete:
+        row.status = draft.final_status()
+    elif draft.status in ("error", "timeout"):
+        row.status = draft.status
+    row.error_type = (draft.error_type or "")[:256]
+    row.trace_id = (draft.trace_id or "")[:128]
+    row.ended = draft.ended
+
+
+def _int(value):
+    return None if value is None else round(value)
+
+
+def duration_bucket(duration_ms):
+    return bisect.bisect_left(DURATION_BUCKETS_MS, duration_ms or 0)
+
+
+def gb_seconds(billed_ms, memory_mb):
+    return (billed_ms or 0) / 1000.0 * (memory_mb or 0) / 1024.0
+
+
+def _aggregate(completed):
+    """Add completed invocations to their function's per-minute rows."""
+    if not completed:
+        return
+    deltas = {}
+    for row in completed:
+        minute = row.started_at.replace(second=0, microsecond=0)
+        delta = deltas.setdefault((row.function_arn, minute), {
+            "count": 0, "errors": 0, "timeouts": 0, "cold_starts": 0, "duration_sum_ms": 0.0,
+            "duration_max_ms": 0.0, "billed_ms_sum": 0.0, "gb_seconds": 0.0, "memory_mb": None,
+            "max_memory_used_mb": None, "histogram": [0] * (len(DURATION_BUCKETS_MS) + 1)})
+        delta["count"] += 1
+        delta["errors"] += row.status == "error"
+        delta["timeouts"] += row.status == "timeout"
+        delta["cold_starts"] += row.init_ms is not None
+        delta["duration_sum_ms"] += row.duration_ms or 0
+        delta["duration_max_ms"] = max(delta["duration_max_ms"], row.duration_ms or 0)
+        delta["billed_ms_sum"] += row.billed_ms or 0
+        delta["gb_seconds"] += gb_seconds(row.billed_ms, row.memory_mb)
+        delta["memory_mb"] = row.memory_mb or delta["memory_mb"]
+        delta["max_memory_used_mb"] = max(delta["max_memory_used_mb"] or 0, row.max_memory_mb or 0)
+        delta["histogram"][duration_bucket(row.duration_ms)] += 1
+    condition = Q()
+    for function_arn, minute in deltas:
+        condition |= Q(function_arn=function_arn, minute=minute)
+    rows = {(r.function_arn, r.minute): r
+            for r in InvocationMinute.objects.select_for_update().filter(condition)}
+    new, changed = [], []
+    for (function_arn, minute), delta in deltas.items():
+        row = rows.get((function_arn, minute))
+        if row is None:
+            row = InvocationMinute(function_arn=function_arn, minute=minute,
+                                   duration_histogram=[0] * (len(DURATION_BUCKETS_MS) + 1))
+            new.append(row)
+        else:
+            changed.append(row)
+        row.count += delta["count"]
+        row.errors += delta["errors"]
+        row.timeouts += delta["timeouts"]
+        row.cold_starts += delta["cold_starts"]
+        row.duration_sum_ms += delta["duration_sum_ms"]
+        row.duration_max_ms = max(row.duration_max_ms, delta["duration_max_ms"])
+        row.billed_ms_sum += delta["billed_ms_sum"]
+        row.gb_seconds += delta["gb_seconds"]
+        row.memory_mb = delta["memory_mb"] or row.memory_mb
+        row.max_memory_used_mb = max(row.max_memory_used_mb or 0, delta["max_memory_used_mb"] or 0)
+        histogram = list(row.duration_histogram or []) + [0] * (len(delta["histogram"]) - len(row.duration_histogram or []))
+        row.duration_histogram = [a + b for a, b in zip(histogram, delta["histogram"])]
+    if new:
+        InvocationMinute.objects.bulk_create(new)
+    if changed:
+        InvocationMinute.objects.bulk_update(changed, [
+            "count", "errors", "timeouts", "cold_starts", "duration_sum_ms", "duration_max_ms",
+            "billed_ms_sum", "gb_seconds", "memory_mb", "max_memory_used_mb", "duration_histogram"])
+
+
+def invocation_item(row):
+    """An invocation as pushed to browsers (and replayed to reconnecting ones)."""
+    return {
+        "id": row.seq,
+        "function": row.function_arn,
+        "request_id": row.request_id,
+        "timestamp": row.started_at.isoformat().replace("+00:00", "Z"),
+        "duration_ms": row.duration_ms,
+        "billed_ms": row.billed_ms,
+        "memory_mb": row.memory_mb,
+        "max_memory_mb": row.max_memory_mb,
+        "init_ms": row.init_ms,
+        "status": row.status or "ok",
+        "error_type": row.error_type or None,
+    }
+
+
+def invocations_since(last_id, limit=1000):
+    """Completed invocations after ``last_id`` (the ``id`` of the last item a client saw), in
+    order, at most ``limit``. Ids are handed out in commit order, so nothing committed later
+    can carry a smaller id than one a client has already seen."""
+    rows = (Invocation.objects.filter(seq__gt=int(last_id)).order_by("seq")
+            .only("seq", "function_arn", "request_id", "started_at", "duration_ms", "billed_ms",
+                  "memory_mb", "max_memory_mb", "init_ms", "status", "error_type")[:max(0, int(limit))])
+    return [invocation_item(row) for row in rows]
+
+
+def latest_invocation_id():
+    counter = LiveCounter.objects.filter(name=SEQ_COUNTER).first()
+    return counter.value if counter else 0
+
+
+def prune(now=None):
+    """Apply the retention settings; returns (invocations deleted, minute rows deleted)."""
+    now = now or timezone.now()
+    options = settings.FLOWSCOPE
+    invocations, _ = Invocation.objects.filter(
+        started_at__lt=now - timedelta(hours=options["INVOCATION_RETENTION_HOURS"])).delete()
+    minutes, _ = InvocationMinute.objects.filter(
+        minute__lt=now - timedelta(hours=options["INVOCATION_AGGREGATE_RETENTION_HOURS"])).delete()
+    return invocations, minutes
+
+
+def percentile_from_histogram(histogram, fraction):
+    """Upper bound of the bucket holding the given fraction of the counts (None if empty)."""
+    total = sum(histogram)
+    if not total:
+        return None
+    threshold = fraction * total
+    running = 0
+    for index, count in enumerate(histogram):
+        running += count
+        if running >= threshold:
+            return DURATION_BUCKETS_MS[index] if index < len(DURATION_BUCKETS_MS) else None
+    return None
+
+
+def price_per_gb_second(architectures):
+    key = "PRICE_PER_GB_SECOND_ARM" if "arm64" in (architectures or []) else "PRICE_PER_GB_SECOND_X86"
+    return float(settings.FLOWSCOPE[key])
+
+
+def function_stats(function_arn, minutes=60, now=None):
+    """Per-function figures for the inspector: per-minute series and totals over the window,
+    with p50/p95 duration (bucket upper bounds), cold-start ratio, memory headroom and cost."""
+    now = now or timezone.now()
+    since = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    rows = list(InvocationMinute.objects.filter(function_arn=function_arn, minute__gte=since)
+                .order_by("minute"))
+    histogram = [0] * (len(DURATION_BUCKETS_MS) + 1)
+    for row in rows:
+        for index, count in enumerate(row.duration_histogram or []):
+            histogram[index] += count
+    count = sum(r.count for r in rows)
+    node = Resource.objects.filter(arn=function_arn).only("attributes").first()
+    attributes = node.attributes if node else {}
+    configured = attributes.get("memory_size") or next((r.memory_mb for r in reversed(rows) if r.memory_mb), None)
+    peak = max((r.max_memory_used_mb or 0 for r in rows), default=0) or None
+    gb_s = sum(r.gb_seconds for r in rows)
+    return {
+        "function": function_arn,
+        "minutes": minutes,
+        "series": [{"minute": r.minute.isoformat().replace("+00:00", "Z"), "count": r.count,
+                    "errors": r.errors + r.timeouts, "cold_starts": r.cold_starts,
+                    "avg_duration_ms": r.duration_sum_ms / r.count if r.count else None,
+                    "p95_duration_ms": percentile_from_histogram(r.duration_histogram or [], 0.95)}
+                   for r in rows],
+        "invocations": count,
+        "invocations_per_minute": count / minutes if minutes else None,
+        "error_rate": (sum(r.errors + r.timeouts for r in rows) / count) if count else None,
+        "cold_start_ratio": (sum(r.cold_starts for r in rows) / count) if count else None,
+        "p50_duration_ms": percentile_from_histogram(histogram, 0.50),
+        "p95_duration_ms": percentile_from_histogram(histogram, 0.95),
+        "memory_size_mb": configured,
+        "max_memory_used_mb": peak,
+        # Right-sizing hint: under half the configured memory ever used.
+        "oversized": bool(configured and peak and peak < configured / 2),
+        "gb_seconds": gb_s,
+        "estimated_cost_usd": gb_s * price_per_gb_second(attributes.get("architectures")),
+    }

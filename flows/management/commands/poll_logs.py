@@ -1,0 +1,47 @@
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from flows.live.poller import poll_loop
+
+
+class Command(BaseCommand):
+    help = ("Poll the Lambda log groups of the graph's functions and push invocations live "
+            "(the loop Celery workers run, in one process). Stop with Ctrl-C.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo-traffic", type=float, metavar="RATE", default=0,
+                            help="also write demo Lambda log traffic into the emulator at RATE "
+                                 "invocations per second (emulator endpoints only)")
+        parser.add_argument("--cycles", type=int, default=0,
+                            help="stop after this many poll cycles (default: run until stopped)")
+
+    def handle(self, *args, demo_traffic, cycles, **options):
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        generator = None
+        if demo_traffic > 0:
+            from flows.demo.traffic import TrafficGenerator
+
+            generator = TrafficGenerator.from_environment(rate=demo_traffic)
+            generator.start()
+            self.stdout.write(f"demo traffic: {demo_traffic:g} invocations/s over "
+                              f"{len(generator.functions)} functions")
+        done = {"cycles": 0}
+
+        def on_cycle(report):
+            done["cycles"] += 1
+            if report.invocations:
+                self.stdout.write(f"{report.invocations} invocations from {report.claimed} log groups")
+
+        def stop():
+            return stopping.is_set() or (cycles and done["cycles"] >= cycles)
+
+        try:
+            poll_loop(stop=stop, on_cycle=on_cycle)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if generator:
+                generator.stop()

@@ -1,0 +1,302 @@
+import uuid
+from datetime import timedelta
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+from django.utils import timezone
+
+from flows.live import invocations_since
+from flows.live.poller import (Clients, PushBatcher, claim_cursors, ensure_cursors,
+                               next_poll_delay, poll_cursor, quiet_interval, run_cycle)
+from flows.live.store import function_stats, prune
+from flows.models import Invocation, InvocationMinute, LogCursor
+from tests.data import lambda_logs as samples
+
+from .helpers import add_function, function_arn, invocation_lines, now_ms, poll_all, put_lines
+
+pytestmark = pytest.mark.django_db
+
+GROUP = "/aws/lambda/worker"
+STREAM = "2026/11/26/[$LATEST]0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def worker():
+    return add_function("worker")
+
+
+def test_it_records_ok_cold_error_and_timeout_invocations(aws, worker):
+    ok, cold, failed, timed_out = (str(uuid.uuid4()) for _ in range(4))
+    at = now_ms() - 5000
+    put_lines(aws, GROUP, STREAM,
+              invocation_lines(ok, at, duration=102.25, used=71)
+              + invocation_lines(cold, at + 100, init=250.4, memory=512, used=140)
+              + invocation_lines(failed, at + 200, error="ZeroDivisionError")
+              + invocation_lines(timed_out, at + 300, duration=3000, timeout=True))
+
+    published = []
+    [outcome] = poll_all(published=published)
+
+    assert outcome.error == ""
+    rows = {row.request_id: row for row in Invocation.objects.all()}
+    assert rows[ok].status == "ok" and rows[ok].init_ms is None
+    assert (rows[ok].duration_ms, rows[ok].billed_ms, rows[ok].memory_mb, rows[ok].max_memory_mb) == (
+        102.25, 103.0, 128, 71)
+    assert rows[cold].init_ms == 250.4 and rows[cold].memory_mb == 512
+    assert (rows[failed].status, rows[failed].error_type) == ("error", "ZeroDivisionError")
+    assert (rows[timed_out].status, rows[timed_out].error_type) == ("timeout", "Sandbox.Timedout")
+    assert rows[ok].function_arn == worker.arn
+    assert len(rows[ok].log_lines) == 3
+    assert [item["request_id"] for item in published] == [ok, cold, failed, timed_out]
+    assert published[0]["timestamp"].endswith("Z")
+    assert set(published[0]) >= {"function", "request_id", "timestamp", "duration_ms", "billed_ms",
+                                 "memory_mb", "max_memory_mb", "init_ms", "status", "error_type"}
+    assert [item["id"] for item in published] == sorted(item["id"] for item in published)
+
+
+def test_it_completes_an_invocation_whose_lines_arrive_across_polls(aws, worker):
+    request_id = str(uuid.uuid4())
+    start, *rest = invocation_lines(request_id, now_ms() - 3000, error="KeyError")
+    put_lines(aws, GROUP, STREAM, [start])
+    published = []
+    poll_all(published=published)
+    pending = Invocation.objects.get(request_id=request_id)
+    assert (pending.status, pending.seq, published) == ("", None, [])
+
+    put_lines(aws, GROUP, STREAM, rest)
+    poll_all(published=published)
+
+    done = Invocation.objects.get(request_id=request_id)
+    # The uncaught "[ERROR] KeyError" line has no request id: it belongs to the request the
+    # stream had open, which the cursor remembered across the two polls.
+    assert (done.status, done.error_type) == ("error", "KeyError")
+    assert done.seq is not None
+    assert [item["request_id"] for item in published] == [request_id]
+
+
+def test_overlapping_polls_neither_duplicate_nor_recount(aws, worker):
+    at = now_ms() - 1000
+    for i in range(5):
+        put_lines(aws, GROUP, STREAM, invocation_lines(at=at + i))
+    published = []
+    poll_all(published=published)
+    LogCursor.objects.update(last_catchup_ms=0)  # the next poll re-reads the whole lag window
+
+    [again] = poll_all(published=published)
+
+    assert again.duplicates == 15  # 5 invocations x 3 lines
+    assert Invocation.objects.count() == 5
+    assert len(published) == 5
+    assert sum(m.count for m in InvocationMinute.objects.all()) == 5
+    assert LogCursor.objects.get().stats["duplicates"] == 15
+
+
+def test_it_catches_events_ingested_late_with_an_older_timestamp(aws, worker):
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 500))
+    poll_all()
+    late = str(uuid.uuid4())
+    # Readable only now, though it happened 12 s ago (CloudWatch ingestion lag).
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 12_000))
+    LogCursor.objects.update(last_catchup_ms=0)
+
+    poll_all()
+
+    assert Invocation.objects.filter(request_id=late, status="ok").exists()
+    assert Invocation.objects.count() == 2
+
+
+def test_a_head_poll_between_catch_ups_reads_only_the_recent_window(aws, worker, settings):
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 500))
+    poll_all()
+    late = str(uuid.uuid4())
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 12_000))
+
+    poll_all()  # within LOG_CATCHUP_INTERVAL of the first poll: not a catch-up
+
+    assert not Invocation.objects.filter(request_id=late).exists()
+    LogCursor.objects.update(last_catchup_ms=0)
+    poll_all()
+    assert Invocation.objects.filter(request_id=late).exists()
+
+
+def test_it_counts_malformed_huge_and_orphan_lines_and_carries_on(aws, worker):
+    at = now_ms() - 2000
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]junk", [
+        (at, samples.MALFORMED_REPORT), (at + 1, samples.MALFORMED_PLATFORM),
+        (at + 2, "x" * 200_000), (at + 3, samples.PYTHON_UNCAUGHT)])
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=at + 10))
+
+    [outcome] = poll_all()
+
+    stats = LogCursor.objects.get().stats
+    assert outcome.error == ""
+    assert stats["malformed"] == 2
+    assert stats["huge"] == 1
+    assert stats["orphans"] >= 1
+    assert Invocation.objects.filter(status="ok").count() == 1
+
+
+def test_a_missing_log_group_is_counted_and_polled_again_later(aws):
+    add_function("never-invoked")
+
+    [outcome] = poll_all()
+
+    cursor = LogCursor.objects.get()
+    assert "ResourceNotFoundException" in outcome.error
+    assert cursor.stats["missing"] == 1
+    assert cursor.lease_owner == ""
+    assert cursor.next_poll_at > timezone.now()
+
+
+def test_throttling_after_retries_is_counted_not_raised(worker):
+    client = boto3.client("logs", region_name="us-east-1", config=Config(retries={"max_attempts": 1}),
+                          aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    stubber.add_client_error("filter_log_events", "ThrottlingException", "Rate exceeded", 400)
+    stubber.activate()
+
+    class StubClients:
+        def get(self, account, region):
+            return client
+
+    ensure_cursors()
+    [cursor_id] = claim_cursors("me", 10)
+    outcome = poll_cursor(cursor_id, "me", StubClients())
+
+    cursor = LogCursor.objects.get()
+    assert outcome.error.startswith("ThrottlingException")
+    assert cursor.stats["throttled"] == 1
+    assert cursor.next_poll_at >= timezone.now() + timedelta(seconds=4)
+
+
+def test_two_workers_never_lease_the_same_log_group():
+    for i in range(6):
+        add_function(f"fn-{i}")
+    ensure_cursors()
+
+    first = claim_cursors("worker-a", 4)
+    second = claim_cursors("worker-b", 4)
+
+    assert len(first) == 4 and len(second) == 2
+    assert not set(first) & set(second)
+    assert claim_cursors("worker-c", 4) == []
+
+
+def test_a_poll_whose_lease_was_taken_over_writes_nothing(aws, worker):
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 1000))
+    ensure_cursors()
+    [cursor_id] = claim_cursors("slow-worker", 1)
+    LogCursor.objects.update(lease_owner="other-worker")
+
+    outcome = poll_cursor(cursor_id, "slow-worker", Clients())
+
+    assert outcome.error == "LeaseLost"
+    assert Invocation.objects.count() == 0
+    assert LogCursor.objects.get().last_event_ms == 0
+
+
+def test_functions_sharing_a_custom_log_group_are_told_apart_by_stream(aws):
+    add_function("alpha", log_group="/shared/app")
+    add_function("beta", log_group="/shared/app")
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    put_lines(aws, "/shared/app", "2026/11/26/alpha[$LATEST]aaaa", invocation_lines(a, now_ms() - 900))
+    put_lines(aws, "/shared/app", "2026/11/26/beta[$LATEST]bbbb", invocation_lines(b, now_ms() - 800))
+
+    poll_all()
+
+    assert LogCursor.objects.count() == 1
+    assert Invocation.objects.get(request_id=a).function_arn == function_arn("alpha")
+    assert Invocation.objects.get(request_id=b).function_arn == function_arn("beta")
+
+
+def test_it_reads_the_json_log_format(aws, worker):
+    at = now_ms() - 2000
+    put_lines(aws, GROUP, STREAM, [(at, samples.JSON_PLATFORM_START),
+                                   (at + 1, samples.JSON_APP_ERROR_NODE),
+                                   (at + 2, samples.JSON_PLATFORM_RUNTIME_DONE_ERROR),
+                                   (at + 3, samples.JSON_PLATFORM_REPORT_COLD)])
+    poll_all()
+
+    row = Invocation.objects.get(request_id=samples.REQUEST_ID)
+    assert (row.status, row.error_type, row.init_ms, row.memory_mb) == ("error", "Error", 180.25, 1024)
+    assert row.trace_id == "1-6565b1f2-aaaabbbbccccddddeeeeffff"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cycle_publishes_one_batched_frame_through_the_publisher(aws, worker):
+    at = now_ms() - 2000
+    for i in range(30):
+        put_lines(aws, GROUP, STREAM, invocation_lines(at=at + i))
+    frames = []
+    batcher = PushBatcher(lambda kind, payload: frames.append((kind, payload)), min_interval=60)
+
+    report = run_cycle("cycle-owner", Clients(), batcher, refresh_every=0)
+
+    assert report.invocations == 30
+    assert len(frames) == 1
+    kind, payload = frames[0]
+    assert kind == "invocations" and len(payload["items"]) == 30
+
+
+def test_a_reconnecting_client_gets_what_it_missed_in_order(aws, worker):
+    at = now_ms() - 2000
+    for i in range(8):
+        put_lines(aws, GROUP, STREAM, invocation_lines(at=at + i * 10))
+    published = []
+    poll_all(published=published)
+    seen_by_client = published[2]["id"]
+
+    replay = invocations_since(seen_by_client, limit=100)
+
+    assert [item["request_id"] for item in replay] == [item["request_id"] for item in published[3:]]
+    assert len(invocations_since(seen_by_client, limit=2)) == 2
+    assert invocations_since(published[-1]["id"]) == []
+
+
+def test_it_aggregates_per_minute_with_cost_and_right_sizing(aws, worker):
+    at = now_ms() - 3000
+    lines = []
+    for i in range(10):
+        lines += invocation_lines(at=at + i * 5, duration=99.5, memory=1024, used=100,
+                                  init=200.0 if i == 0 else None,
+                                  error="ValueError" if i == 1 else None)
+    put_lines(aws, GROUP, STREAM, lines)
+    worker.attributes["memory_size"] = 1024
+    worker.save()
+
+    poll_all()
+
+    minutes = InvocationMinute.objects.all()
+    assert sum(m.count for m in minutes) == 10
+    assert sum(m.errors for m in minutes) == 1
+    assert sum(m.cold_starts for m in minutes) == 1
+    stats = function_stats(worker.arn, minutes=60)
+    assert stats["invocations"] == 10
+    assert stats["error_rate"] == pytest.approx(0.1)
+    assert stats["cold_start_ratio"] == pytest.approx(0.1)
+    assert stats["p95_duration_ms"] == 100
+    assert stats["gb_seconds"] == pytest.approx(10 * 0.1 * 1.0)
+    assert stats["estimated_cost_usd"] == pytest.approx(1.0 * 0.0000166667)
+    assert stats["oversized"] is True
+
+
+def test_retention_prunes_old_invocations_and_aggregates(aws, worker, settings):
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 1000))
+    poll_all()
+    later = timezone.now() + timedelta(hours=settings.FLOWSCOPE["INVOCATION_RETENTION_HOURS"] + 1)
+
+    deleted, _ = prune(now=later)
+
+    assert deleted == 1
+    assert Invocation.objects.count() == 0
+    assert InvocationMinute.objects.count() == 1  # aggregates are kept longer
+
+
+def test_quiet_groups_back_off_within_a_quarter_of_the_budget(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_POLL_INTERVAL": 1, "LOG_POLL_IDLE_INTERVAL": 60}
+    assert next_poll_delay(True, 5, 1000, 25) == (1.0, 0)
+    assert next_poll_delay(False, 0, 1000, 25) == (2.0, 1)
+    assert next_poll_delay(False, 30, 1000, 25)[0] == quiet_interval(1000, 25) == 160.0
+    assert quiet_interval(10, 25) == 60.0

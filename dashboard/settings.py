@@ -203,4 +203,6 @@ FLOWSCOPE = {
     # USD per GB-second of billed duration, by architecture (cost estimates only).
     "PRICE_PER_GB_SECOND_X86": env("FLOWSCOPE_PRICE_PER_GB_SECOND_X86", "0.0000166667"),
     "PRICE_PER_GB_SECOND_ARM": env("FLOWSCOPE_PRICE_PER_GB_SECOND_ARM", "0.0000133334"),
+    # Password `manage.py demo` gives its login; empty: a random one, printed.
+    "DEMO_PASSWORD": env("FLOWSCOPE_DEMO_PASSWORD", ""),
 }

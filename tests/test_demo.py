@@ -233,8 +233,8 @@ def test_it_exports_environment_variable_names_but_never_values(aws, graph, demo
 # ------------------------------------------------------------- the management command
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_command_seeds_syncs_and_creates_the_user(capsys, monkeypatch):
-    monkeypatch.setenv("FLOWSCOPE_DEMO_PASSWORD", "demo-password-for-tests")
+def test_the_demo_command_seeds_syncs_and_creates_the_user(capsys, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "DEMO_PASSWORD": "demo-password-for-tests"}
     saved = dict(os.environ)
 
     call_command("demo", "--no-serve", "--user", "demo-tester")
@@ -263,3 +263,17 @@ def test_the_demo_command_refuses_a_busy_emulator_port():
         busy.listen()
         with pytest.raises(CommandError, match="in use"):
             call_command("demo", "--no-serve", "--emulator-port", str(busy.getsockname()[1]))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_command_gives_an_existing_user_a_fresh_random_password(capsys, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "DEMO_PASSWORD": ""}
+    get_user_model().objects.create_user("demo", password="old-password-123")
+
+    call_command("demo", "--no-serve")
+
+    printed = re.search(r"password: (\S+)", capsys.readouterr().out)[1]
+    user = get_user_model().objects.get(username="demo")
+    assert len(printed) >= 12
+    assert user.check_password(printed)
+    assert not user.check_password("old-password-123")

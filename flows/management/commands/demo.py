@@ -2,6 +2,7 @@ import os
 import secrets
 import socket
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -64,7 +65,7 @@ class Command(BaseCommand):
                     os.environ[key] = value
 
     def _login(self, username):
-        password = os.environ.get("FLOWSCOPE_DEMO_PASSWORD") or secrets.token_urlsafe(12)
+        password = settings.FLOWSCOPE.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
         account, created = get_user_model().objects.get_or_create(username=username)
         account.set_password(password)
         account.is_active = True

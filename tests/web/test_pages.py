@@ -12,7 +12,7 @@ from .conftest import XSS, function_arn
 
 def page_config(response):
     match = re.search(rb'<script id="flowscope-config" type="application/json">(.*?)</script>',
-                      response.content, re.S)
+                      response.content, re.DOTALL)
     assert match, "the page has no flowscope-config element"
     return json.loads(match.group(1))
 

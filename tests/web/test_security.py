@@ -82,7 +82,7 @@ def settings_under(environment):
     env.pop("SECURE_COOKIES_FILE", None)
     code = ("import dashboard.settings as s; "
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)")
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
 
 

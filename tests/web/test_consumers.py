@@ -1,0 +1,237 @@
+import asyncio
+import itertools
+import time
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+import flows.live
+from flows.consumers import FRAME_INTERVAL, LiveConsumer
+from flows.publish import apublish, publish
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SAME_ORIGIN = (b"origin", b"http://localhost:8000")
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.services)])
+def channel_layer(request, settings):
+    """The in-memory layer, and the real Redis layer when REDIS_URL is set (CI)."""
+    if request.param == "redis":
+        # A prefix of our own: other tests may publish to the same Redis at the same time.
+        settings.CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"flowscope-test-{uuid.uuid4().hex[:8]}"},
+        }}
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    yield request.param
+    if request.param == "redis":
+        async_to_sync(get_channel_layer().flush)()
+
+
+@pytest.fixture
+def application():
+    from dashboard.asgi import application
+
+    return application
+
+
+@pytest.fixture
+def session_cookie(client, user):
+    client.force_login(user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+def run(scenario):
+    """Run an async scenario from a sync test (no pytest-asyncio needed)."""
+    return async_to_sync(scenario)()
+
+
+def test_it_rejects_a_connection_without_a_session(channel_layer, application):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/live/", headers=[SAME_ORIGIN])
+        connected, code = await communicator.connect()
+        await communicator.disconnect()
+        return connected, code
+
+    assert run(scenario) == (False, 4401)
+
+
+def test_it_rejects_a_foreign_origin_even_with_a_session(channel_layer, application, session_cookie):
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[(b"origin", b"https://evil.example"), session_cookie])
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+        return connected
+
+    assert run(scenario) is False
+
+
+def test_it_rejects_a_connection_without_an_origin(channel_layer, application, session_cookie):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/live/", headers=[session_cookie])
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+        return connected
+
+    assert run(scenario) is False
+
+
+def test_it_forwards_what_the_publisher_sends_to_a_signed_in_browser(channel_layer, application,
+                                                                      session_cookie):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/live/", headers=[SAME_ORIGIN, session_cookie])
+        connected, _ = await communicator.connect()
+        assert connected
+        sent = await sync_to_async(publish)("sync", {"run": {"id": 7, "status": "running",
+                                                           "progress": {"done": 1, "total": 13}}})
+        received = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return sent, received
+
+    sent, received = run(scenario)
+
+    assert sent is True
+    assert received == {"type": "sync", "run": {"id": 7, "status": "running",
+                                                "progress": {"done": 1, "total": 13}}}
+
+
+def test_it_stops_forwarding_after_the_browser_leaves(channel_layer, application, session_cookie):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/live/", headers=[SAME_ORIGIN, session_cookie])
+        await communicator.connect()
+        await communicator.disconnect()
+        layer = get_channel_layer()
+        if hasattr(layer, "groups"):  # in memory: the group is empty again
+            return sum(len(members) for members in layer.groups.values())
+        return 0
+
+    assert run(scenario) == 0
+
+
+def signed_in_communicator(user):
+    communicator = WebsocketCommunicator(LiveConsumer.as_asgi(), "/ws/live/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+def invocation(n):
+    return {"id": n, "function": f"arn:aws:lambda:us-east-1:123456789012:function:fn-{n % 3}",
+            "status": "ok", "duration_ms": 12.5}
+
+
+def test_it_merges_a_burst_of_invocations_into_few_frames(channel_layer, user):
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        assert (await communicator.connect())[0]
+        for n in range(40):
+            await apublish("invocations", {"items": [invocation(n)]})
+        frames, items = [], []
+        while len(items) < 40:
+            frame = await communicator.receive_json_from(timeout=5)
+            frames.append(frame)
+            items.extend(frame["items"])
+        await communicator.disconnect()
+        return frames, items
+
+    frames, items = run(scenario)
+
+    assert [i["id"] for i in items] == list(range(40))
+    assert all(f["type"] == "invocations" for f in frames)
+    assert len(frames) <= 3
+
+
+def test_it_sends_at_most_ten_frames_a_second(channel_layer, user):
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        assert (await communicator.connect())[0]
+
+        async def publisher():
+            for n in range(100):  # 100 invocations a second, one message each
+                await apublish("invocations", {"items": [invocation(n)]})
+                await asyncio.sleep(0.01)
+
+        task = asyncio.create_task(publisher())
+        stamps, items = [], 0
+        while items < 100:
+            frame = await communicator.receive_json_from(timeout=5)
+            stamps.append(time.monotonic())
+            items += len(frame["items"])
+        await task
+        await communicator.disconnect()
+        return stamps
+
+    stamps = run(scenario)
+
+    elapsed = stamps[-1] - stamps[0]
+    assert len(stamps) <= elapsed / FRAME_INTERVAL + 2
+    assert len(stamps) <= 15
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert min(gaps) >= FRAME_INTERVAL * 0.8
+
+
+def test_it_replays_missed_invocations_on_resume(channel_layer, user, monkeypatch):
+    asked = []
+
+    def invocations_since(last_id, limit):
+        asked.append((last_id, limit))
+        return [invocation(n) for n in range(last_id + 1, last_id + 4)]
+
+    monkeypatch.setattr(flows.live, "invocations_since", invocations_since, raising=False)
+
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        await communicator.connect()
+        await communicator.send_json_to({"type": "resume", "last_invocation_id": 41})
+        frame = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return frame
+
+    frame = run(scenario)
+
+    assert asked == [(41, 1000)]
+    assert frame == {"type": "invocations", "replay": True, "more": False,
+                     "items": [invocation(42), invocation(43), invocation(44)]}
+
+
+def test_it_ignores_resume_when_the_live_module_has_no_replay(channel_layer, user, monkeypatch):
+    monkeypatch.delattr(flows.live, "invocations_since", raising=False)
+
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        await communicator.connect()
+        await communicator.send_json_to({"type": "resume", "last_invocation_id": 1})
+        nothing = await communicator.receive_nothing(timeout=0.3)
+        await apublish("sync", {"run": {"id": 1}})
+        still_alive = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return nothing, still_alive
+
+    nothing, still_alive = run(scenario)
+
+    assert nothing is True
+    assert still_alive == {"type": "sync", "run": {"id": 1}}
+
+
+@pytest.mark.parametrize("frame", ["not json", "[1, 2]", '{"type": "resume", "last_invocation_id": "1; drop"}',
+                                   '{"type": "resume", "last_invocation_id": -5}', '{"type": "nonsense"}'])
+def test_it_survives_malformed_client_frames(channel_layer, user, monkeypatch, frame):
+    asked = []
+    monkeypatch.setattr(flows.live, "invocations_since", lambda *a: asked.append(a) or [], raising=False)
+
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        await communicator.connect()
+        await communicator.send_to(text_data=frame)
+        await apublish("sync", {"run": {"id": 2}})
+        received = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return received
+
+    assert run(scenario) == {"type": "sync", "run": {"id": 2}}
+    assert asked == []

@@ -88,7 +88,7 @@ def _principals(details, catalogue, functions_by_role):
         principals.append((role, Principal(
             arn=role["Arn"], kind="role", permissions=Permissions(policies),
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)),
-            functions=tuple(functions_by_role.get(role["Arn"], ())))))
+            functions=tuple(sorted(functions_by_role.get(role["Arn"], ()))))))
     for user in _items(details.get("UserDetailList")):
         if not user.get("Arn"):
             continue

@@ -1,4 +1,5 @@
 """Models, one module per area: graph (discovery), live (invocations), audit (findings)."""
+from .audit import Finding  # noqa: F401
 from .graph import Account, Edge, Resource, SyncRun
 from .live import Invocation, InvocationMinute, LiveCounter, LogCursor  # noqa: F401
 from .ui import ApiToken

@@ -1,0 +1,113 @@
+"""Audit a synced account: read roles and functions from the graph, store Finding rows.
+
+The analysis itself is flows.audit (pure); this module only translates the graph into the
+shape of get-account-authorization-details and writes the results back.
+"""
+import hashlib
+
+from django.db import transaction
+
+from .audit import AuditResult, action_data_version, audit_authorization_details
+from .audit.findings import sorted_findings
+from .models import Account, Finding, Resource
+from .vocabulary import NodeType
+
+
+def _role_detail(resource):
+    """A RoleDetailList entry from an iam_role node written by the iam collector."""
+    attributes = resource.attributes or {}
+    role = {
+        "RoleName": resource.name, "Arn": resource.arn, "Path": attributes.get("path") or "/",
+        "AssumeRolePolicyDocument": attributes.get("assume_role_policy"),
+        "RolePolicyList": [{"PolicyName": p.get("name"), "PolicyDocument": p.get("document")}
+                           for p in attributes.get("inline_policies") or [] if isinstance(p, dict)],
+        "AttachedManagedPolicies": [{"PolicyName": p.get("name"), "PolicyArn": p.get("arn")}
+                                    for p in attributes.get("policies") or [] if isinstance(p, dict)],
+    }
+    if "last_used" in attributes:
+        last_used = attributes["last_used"] or {}
+        role["RoleLastUsed"] = {"LastUsedDate": last_used.get("date")} if last_used.get("date") else {}
+    return role
+
+
+def _managed_policies(resources):
+    """Policies entries for every attached policy whose document the collector could read."""
+    found = {}
+    for resource in resources:
+        for policy in (resource.attributes or {}).get("policies") or []:
+            if isinstance(policy, dict) and policy.get("arn") and policy.get("document") is not None:
+                found[policy["arn"]] = {
+                    "PolicyName": policy.get("name"), "Arn": policy["arn"],
+                    "PolicyVersionList": [{"IsDefaultVersion": True, "Document": policy["document"],
+                                           "VersionId": policy.get("version")}]}
+    return list(found.values())
+
+
+def _function(resource):
+    attributes = resource.attributes or {}
+    url = attributes.get("function_url") or {}
+    return {"arn": resource.arn, "role": attributes.get("role"),
+            "resource_policy": attributes.get("resource_policy") or None,
+            "url_auth_type": attributes.get("url_auth_type") or (url.get("auth_type") if isinstance(url, dict)
+                                                                 else None)}
+
+
+def graph_details(account):
+    """(authorization details, functions) for one synced account."""
+    roles = [r for r in Resource.objects.filter(account=account, type=NodeType.IAM_ROLE)
+             if "policies" in (r.attributes or {}) or "inline_policies" in (r.attributes or {})]
+    functions = [_function(r) for r in Resource.objects.filter(account=account, type=NodeType.LAMBDA_FUNCTION)]
+    details = {"RoleDetailList": [_role_detail(r) for r in roles], "UserDetailList": [],
+               "GroupDetailList": [], "Policies": _managed_policies(roles)}
+    return details, functions
+
+
+def fingerprint(finding):
+    key = "\n".join([finding.principal, str(finding.category), finding.title, finding.policy or ""])
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def audit_account(account):
+    """Audit one account from its synced graph and replace its stored findings.
+
+    Suppression set by an administrator survives re-audits for as long as the finding is
+    still reported; findings no longer reported are deleted."""
+    details, functions = graph_details(account)
+    result = audit_authorization_details(details, functions=functions)
+    with transaction.atomic():
+        kept = {f.fingerprint: f for f in Finding.objects.select_for_update().filter(account=account)}
+        seen = set()
+        for item in result.findings:
+            key = fingerprint(item)
+            if key in seen:
+                continue
+            seen.add(key)
+            previous = kept.get(key)
+            if previous is not None and previous.suppressed and not item.suppressed:
+                item.suppressed, item.suppressed_reason = True, previous.suppressed_reason
+            values = {
+                "principal": item.principal, "functions": item.functions, "severity": str(item.severity),
+                "severity_rank": item.severity.rank, "category": str(item.category), "title": item.title[:512],
+                "detail": item.detail, "policy": (item.policy or None) and item.policy[:1024],
+                "actions": item.actions, "resources": item.resources, "confidence": item.confidence,
+                "suppressed": item.suppressed, "suppressed_reason": item.suppressed_reason,
+                "action_data": result.action_data[:128],
+            }
+            Finding.objects.update_or_create(account=account, fingerprint=key, defaults=values)
+        Finding.objects.filter(account=account).exclude(fingerprint__in=seen).delete()
+    return result
+
+
+def audit_accounts(account_ids=None):
+    """Audit the given synced accounts (default: all) and return their findings combined."""
+    accounts = Account.objects.all()
+    if account_ids:
+        accounts = accounts.filter(account_id__in=account_ids)
+    combined = AuditResult(findings=[], action_data=action_data_version())
+    for account in accounts:
+        result = audit_account(account)
+        combined.findings += result.findings
+        combined.principals += result.principals
+        combined.functions += result.functions
+    combined.findings = sorted_findings(combined.findings)
+    return combined

@@ -4,6 +4,7 @@ Messages come from ``flows.publish`` (the one publisher) through the channel lay
 consumer only forwards them, paced so that a busy account cannot flood a browser. It reads
 the database for a resume (replay) and never writes to it.
 """
+
 import asyncio
 import importlib
 import inspect
@@ -58,8 +59,14 @@ class Outbox:
     def _add_invocations(self, message):
         items = list(message.get("items") or [])
         replay = bool(message.get("replay"))
-        target = next((q for q in self.queue
-                       if q.get("type") == "invocations" and bool(q.get("replay")) == replay), None)
+        target = next(
+            (
+                q
+                for q in self.queue
+                if q.get("type") == "invocations" and bool(q.get("replay")) == replay
+            ),
+            None,
+        )
         if target is None:
             target = {**message, "items": []}
             self.queue.append(target)
@@ -150,8 +157,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             items = await database_sync_to_async(since)(last_id, REPLAY_LIMIT)
         items = list(items)
         # A full page means there may be more: the client resumes again from the last item.
-        self._queue({"type": "invocations", "items": items, "replay": True,
-                     "more": len(items) >= REPLAY_LIMIT})
+        self._queue(
+            {
+                "type": "invocations",
+                "items": items,
+                "replay": True,
+                "more": len(items) >= REPLAY_LIMIT,
+            }
+        )
 
 
 def invocations_since_function():

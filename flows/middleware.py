@@ -1,4 +1,5 @@
 """Security headers Django does not set itself: the Content-Security-Policy."""
+
 from django.core.exceptions import DisallowedHost
 from django.utils.deprecation import MiddlewareMixin
 

@@ -1,4 +1,5 @@
-"""HTML pages. The graph page is drawn in the browser from the JSON API; history is server-rendered."""
+"""HTML pages. The graph is drawn in the browser from the JSON API; history is server-rendered."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
@@ -43,9 +44,15 @@ def node_page(request, arn):
 def history(request):
     runs = SyncRun.objects.select_related("account")
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "flows/history.html", {
-        "page": page, "runs": page.object_list, "running": SyncStatus.RUNNING,
-    })
+    return render(
+        request,
+        "flows/history.html",
+        {
+            "page": page,
+            "runs": page.object_list,
+            "running": SyncStatus.RUNNING,
+        },
+    )
 
 
 @login_required
@@ -56,10 +63,21 @@ def sync_run_page(request, run_id):
     for part in ("nodes", "edges"):
         for change in ("added", "removed", "changed"):
             items = (diff.get(part) or {}).get(change) or []
-            sections.append({"part": part, "change": change, "count": len(items),
-                             "items": items[:DIFF_ITEMS_SHOWN],
-                             "hidden": max(0, len(items) - DIFF_ITEMS_SHOWN)})
-    return render(request, "flows/sync_run.html", {
-        "run": run, "sections": sections,
-        "api_calls_by_service": sorted((run.api_calls_by_service or {}).items()),
-    })
+            sections.append(
+                {
+                    "part": part,
+                    "change": change,
+                    "count": len(items),
+                    "items": items[:DIFF_ITEMS_SHOWN],
+                    "hidden": max(0, len(items) - DIFF_ITEMS_SHOWN),
+                }
+            )
+    return render(
+        request,
+        "flows/sync_run.html",
+        {
+            "run": run,
+            "sections": sections,
+            "api_calls_by_service": sorted((run.api_calls_by_service or {}).items()),
+        },
+    )

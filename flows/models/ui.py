@@ -38,8 +38,9 @@ class ApiToken(models.Model):
     # enough to tell a live token from a forgotten one.
     TOUCH_INTERVAL_SECONDS = 60
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(max_length=200, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     # The first characters of the token, to tell tokens apart in listings.
@@ -54,7 +55,10 @@ class ApiToken(models.Model):
 
     def touch(self):
         now = timezone.now()
-        if self.last_used_at and (now - self.last_used_at).total_seconds() < self.TOUCH_INTERVAL_SECONDS:
+        if (
+            self.last_used_at
+            and (now - self.last_used_at).total_seconds() < self.TOUCH_INTERVAL_SECONDS
+        ):
             return
         self.last_used_at = now
         ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)

@@ -43,14 +43,27 @@ def queue_arn(name, region="us-east-1"):
 
 
 def add_node(account, arn, type_, name, **attributes):
-    return Resource.objects.create(account=account, arn=arn, type=type_, name=name,
-                                   region=arn.split(":")[3], origin="test:us-east-1",
-                                   attributes=attributes)
+    return Resource.objects.create(
+        account=account,
+        arn=arn,
+        type=type_,
+        name=name,
+        region=arn.split(":")[3],
+        origin="test:us-east-1",
+        attributes=attributes,
+    )
 
 
 def add_edge(account, source, target, kind, key="", **attributes):
-    return Edge.objects.create(account=account, source_arn=source, target_arn=target, kind=kind,
-                               key=key, origin="test:us-east-1", attributes=attributes)
+    return Edge.objects.create(
+        account=account,
+        source_arn=source,
+        target_arn=target,
+        kind=kind,
+        key=key,
+        origin="test:us-east-1",
+        attributes=attributes,
+    )
 
 
 def seed_synthetic_graph(account, nodes, edges_per_node=1.5):
@@ -58,20 +71,48 @@ def seed_synthetic_graph(account, nodes, edges_per_node=1.5):
     rows = []
     for i in range(nodes):
         if i % 2:
-            rows.append(Resource(account=account, arn=function_arn(f"fn-{i}"), type="lambda_function",
-                                 name=f"fn-{i}", region="us-east-1", origin="lambda:us-east-1",
-                                 attributes={"runtime": "python3.12", "memory_size": 256, "timeout": 30,
-                                             "environment_variables": ["TABLE", "QUEUE_URL"],
-                                             "tags": {"aws:cloudformation:stack-name": f"stack-{i % 12}"}}))
+            rows.append(
+                Resource(
+                    account=account,
+                    arn=function_arn(f"fn-{i}"),
+                    type="lambda_function",
+                    name=f"fn-{i}",
+                    region="us-east-1",
+                    origin="lambda:us-east-1",
+                    attributes={
+                        "runtime": "python3.12",
+                        "memory_size": 256,
+                        "timeout": 30,
+                        "environment_variables": ["TABLE", "QUEUE_URL"],
+                        "tags": {"aws:cloudformation:stack-name": f"stack-{i % 12}"},
+                    },
+                )
+            )
         else:
-            rows.append(Resource(account=account, arn=queue_arn(f"q-{i}"), type="sqs_queue",
-                                 name=f"q-{i}", region="us-east-1", origin="sqs:us-east-1",
-                                 attributes={"visibility_timeout": 30, "tags": {"team": "chat"}}))
+            rows.append(
+                Resource(
+                    account=account,
+                    arn=queue_arn(f"q-{i}"),
+                    type="sqs_queue",
+                    name=f"q-{i}",
+                    region="us-east-1",
+                    origin="sqs:us-east-1",
+                    attributes={"visibility_timeout": 30, "tags": {"team": "chat"}},
+                )
+            )
     Resource.objects.bulk_create(rows, batch_size=1000)
     arns = [r.arn for r in rows]
-    edges = [Edge(account=account, source_arn=arns[i % nodes], target_arn=arns[(i * 7 + 1) % nodes],
-                  kind="sqs", key=str(i), origin="lambda:us-east-1",
-                  attributes={"batch_size": 10, "enabled": True})
-             for i in range(int(nodes * edges_per_node))]
+    edges = [
+        Edge(
+            account=account,
+            source_arn=arns[i % nodes],
+            target_arn=arns[(i * 7 + 1) % nodes],
+            kind="sqs",
+            key=str(i),
+            origin="lambda:us-east-1",
+            attributes={"batch_size": 10, "enabled": True},
+        )
+        for i in range(int(nodes * edges_per_node))
+    ]
     Edge.objects.bulk_create(edges, batch_size=1000)
     return arns

@@ -27,14 +27,27 @@ def chat_graph(account):
     """API -> handler -> topic -> worker <- queue, with one unpermitted trigger."""
     handler, worker = function_arn("handler"), function_arn("worker")
     add_node(account, API_ARN, "api_gateway_v2", "chat-api")
-    add_node(account, handler, "lambda_function", "handler", runtime="python3.12",
-             unmatched_permissions=[{"Sid": "stale", "Principal": "s3.amazonaws.com"}])
+    add_node(
+        account,
+        handler,
+        "lambda_function",
+        "handler",
+        runtime="python3.12",
+        unmatched_permissions=[{"Sid": "stale", "Principal": "s3.amazonaws.com"}],
+    )
     add_node(account, TOPIC_ARN, "sns_topic", XSS, tags={"team": XSS})
     add_node(account, worker, "lambda_function", "worker", memory_size=512)
     add_node(account, queue_arn("jobs"), "sqs_queue", "jobs")
     add_node(account, ROLE_ARN, "iam_role", "worker-role")
-    add_edge(account, API_ARN, handler, "api_gateway_v2", key="POST /messages",
-             route_key="POST /messages", permitted=True)
+    add_edge(
+        account,
+        API_ARN,
+        handler,
+        "api_gateway_v2",
+        key="POST /messages",
+        route_key="POST /messages",
+        permitted=True,
+    )
     add_edge(account, handler, TOPIC_ARN, "destination", condition="on_success")
     add_edge(account, TOPIC_ARN, worker, "sns", permitted=False)
     add_edge(account, queue_arn("jobs"), worker, "sqs", key="uuid-1", batch_size=10)
@@ -82,7 +95,9 @@ def test_it_refuses_an_unknown_format(signed_in):
     assert "json" in response.json()["formats"]
 
 
-def test_it_reads_the_graph_in_a_fixed_number_of_queries(signed_in, account, django_assert_max_num_queries):
+def test_it_reads_the_graph_in_a_fixed_number_of_queries(
+    signed_in, account, django_assert_max_num_queries
+):
     seed_synthetic_graph(account, 2000)
 
     # Session, user, nodes, edges: nothing per node.
@@ -115,7 +130,8 @@ def test_it_describes_one_node_with_its_triggers_and_targets(signed_in, chat_gra
     assert body["node"]["name"] == "worker"
     assert body["node"]["attributes"] == {"memory_size": 512}
     assert body["node"]["console_url"] == (
-        "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/worker")
+        "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/worker"
+    )
     incoming = {e["kind"]: e for e in body["incoming"]}
     assert set(incoming) == {"sns", "sqs"}
     assert incoming["sqs"]["attributes"] == {"batch_size": 10}
@@ -149,16 +165,32 @@ def test_it_answers_404_json_for_an_unknown_node(signed_in, chat_graph):
 @pytest.fixture
 def runs(account):
     finished = SyncRun.objects.create(
-        account=account, status=SyncStatus.SUCCESS, regions=["us-east-1"],
-        finished_at=timezone.now(), duration_ms=812.5, api_calls=41,
-        api_calls_by_service={"lambda": 30, "sqs": 11}, nodes_added=1, edges_removed=1,
-        diff={"nodes": {"added": [function_arn("new")], "removed": [], "changed": []},
-              "edges": {"added": [], "removed": [{"source": "a", "target": "b", "kind": "sqs", "key": ""}],
-                        "changed": []}})
+        account=account,
+        status=SyncStatus.SUCCESS,
+        regions=["us-east-1"],
+        finished_at=timezone.now(),
+        duration_ms=812.5,
+        api_calls=41,
+        api_calls_by_service={"lambda": 30, "sqs": 11},
+        nodes_added=1,
+        edges_removed=1,
+        diff={
+            "nodes": {"added": [function_arn("new")], "removed": [], "changed": []},
+            "edges": {
+                "added": [],
+                "removed": [{"source": "a", "target": "b", "kind": "sqs", "key": ""}],
+                "changed": [],
+            },
+        },
+    )
     partial = SyncRun.objects.create(
-        account=account, status=SyncStatus.PARTIAL, regions=["us-east-1", "eu-west-1"],
-        finished_at=timezone.now(), duration_ms=1500,
-        errors=[{"service": "sns", "region": "eu-west-1", "code": "AccessDenied", "message": XSS}])
+        account=account,
+        status=SyncStatus.PARTIAL,
+        regions=["us-east-1", "eu-west-1"],
+        finished_at=timezone.now(),
+        duration_ms=1500,
+        errors=[{"service": "sns", "region": "eu-west-1", "code": "AccessDenied", "message": XSS}],
+    )
     return finished, partial
 
 
@@ -222,8 +254,9 @@ def started(monkeypatch):
 
 
 def test_it_starts_a_sync_for_the_regions_asked(signed_in, started):
-    response = signed_in.post("/api/sync/", {"regions": ["eu-west-1", "us-east-1"]},
-                              content_type="application/json")
+    response = signed_in.post(
+        "/api/sync/", {"regions": ["eu-west-1", "us-east-1"]}, content_type="application/json"
+    )
 
     assert response.status_code == 202
     assert response.json()["mode"] == "thread"
@@ -239,8 +272,14 @@ def test_it_starts_a_sync_of_the_configured_regions_by_default(signed_in, starte
     assert started == [["ap-southeast-2"]]
 
 
-@pytest.mark.parametrize("body", [{"regions": "us-east-1"}, {"regions": ["us-east-1; rm -rf"]},
-                                  {"regions": [f"us-east-{i}" for i in range(40)]}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"regions": "us-east-1"},
+        {"regions": ["us-east-1; rm -rf"]},
+        {"regions": [f"us-east-{i}" for i in range(40)]},
+    ],
+)
 def test_it_refuses_malformed_regions(signed_in, started, body):
     response = signed_in.post("/api/sync/", body, content_type="application/json")
 

@@ -11,8 +11,14 @@ from flows.models import ApiToken
 from .conftest import PASSWORD
 
 PAGES = ["/", "/node/arn:aws:lambda:us-east-1:123456789012:function:fn", "/history/", "/history/1/"]
-API_GETS = ["/api/graph/", "/api/graph/?format=dot", "/api/nodes/arn:aws:sqs:us-east-1:123456789012:q",
-            "/api/sync-runs/", "/api/sync-runs/1/", "/api/status/"]
+API_GETS = [
+    "/api/graph/",
+    "/api/graph/?format=dot",
+    "/api/nodes/arn:aws:sqs:us-east-1:123456789012:q",
+    "/api/sync-runs/",
+    "/api/sync-runs/1/",
+    "/api/status/",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -40,8 +46,9 @@ def test_it_logs_a_user_in_with_the_standard_form(client, user):
     form = client.get("/login/")
     assert b'name="username"' in form.content and b'name="password"' in form.content
 
-    response = client.post("/login/?next=/history/", {"username": "ada", "password": PASSWORD,
-                                                      "next": "/history/"})
+    response = client.post(
+        "/login/?next=/history/", {"username": "ada", "password": PASSWORD, "next": "/history/"}
+    )
 
     assert response.status_code == 302 and response["Location"] == "/history/"
     assert client.get("/history/").status_code == 200
@@ -55,8 +62,9 @@ def test_it_rejects_a_wrong_password(client, user):
 
 
 def test_it_does_not_redirect_off_site_after_login(client, user):
-    response = client.post("/login/", {"username": "ada", "password": PASSWORD,
-                                       "next": "https://evil.example/"})
+    response = client.post(
+        "/login/", {"username": "ada", "password": PASSWORD, "next": "https://evil.example/"}
+    )
 
     assert response["Location"] == "/"
 
@@ -145,7 +153,9 @@ def test_it_lets_a_token_start_a_sync_without_a_csrf_token(user, monkeypatch):
 
 def test_it_refuses_a_session_sync_request_without_the_csrf_token(csrf_client, monkeypatch):
     started = []
-    monkeypatch.setattr("flows.tasks.start_sync", lambda regions=None, role_arn=None: started.append(1))
+    monkeypatch.setattr(
+        "flows.tasks.start_sync", lambda regions=None, role_arn=None: started.append(1)
+    )
 
     response = csrf_client.post("/api/sync/")
 

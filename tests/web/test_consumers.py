@@ -22,10 +22,15 @@ def channel_layer(request, settings):
     """The in-memory layer, and the real Redis layer when REDIS_URL is set (CI)."""
     if request.param == "redis":
         # A prefix of our own: other tests may publish to the same Redis at the same time.
-        settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"flowscope-test-{uuid.uuid4().hex[:8]}"},
-        }}
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [settings.REDIS_URL],
+                    "prefix": f"flowscope-test-{uuid.uuid4().hex[:8]}",
+                },
+            }
+        }
     else:
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     yield request.param
@@ -61,10 +66,13 @@ def test_it_rejects_a_connection_without_a_session(channel_layer, application):
     assert run(scenario) == (False, 4401)
 
 
-def test_it_rejects_a_foreign_origin_even_with_a_session(channel_layer, application, session_cookie):
+def test_it_rejects_a_foreign_origin_even_with_a_session(
+    channel_layer, application, session_cookie
+):
     async def scenario():
         communicator = WebsocketCommunicator(
-            application, "/ws/live/", headers=[(b"origin", b"https://evil.example"), session_cookie])
+            application, "/ws/live/", headers=[(b"origin", b"https://evil.example"), session_cookie]
+        )
         connected, _ = await communicator.connect()
         await communicator.disconnect()
         return connected
@@ -82,14 +90,18 @@ def test_it_rejects_a_connection_without_an_origin(channel_layer, application, s
     assert run(scenario) is False
 
 
-def test_it_forwards_what_the_publisher_sends_to_a_signed_in_browser(channel_layer, application,
-                                                                      session_cookie):
+def test_it_forwards_what_the_publisher_sends_to_a_signed_in_browser(
+    channel_layer, application, session_cookie
+):
     async def scenario():
-        communicator = WebsocketCommunicator(application, "/ws/live/", headers=[SAME_ORIGIN, session_cookie])
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[SAME_ORIGIN, session_cookie]
+        )
         connected, _ = await communicator.connect()
         assert connected
-        sent = await sync_to_async(publish)("sync", {"run": {"id": 7, "status": "running",
-                                                           "progress": {"done": 1, "total": 13}}})
+        sent = await sync_to_async(publish)(
+            "sync", {"run": {"id": 7, "status": "running", "progress": {"done": 1, "total": 13}}}
+        )
         received = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
         return sent, received
@@ -97,13 +109,17 @@ def test_it_forwards_what_the_publisher_sends_to_a_signed_in_browser(channel_lay
     sent, received = run(scenario)
 
     assert sent is True
-    assert received == {"type": "sync", "run": {"id": 7, "status": "running",
-                                                "progress": {"done": 1, "total": 13}}}
+    assert received == {
+        "type": "sync",
+        "run": {"id": 7, "status": "running", "progress": {"done": 1, "total": 13}},
+    }
 
 
 def test_it_stops_forwarding_after_the_browser_leaves(channel_layer, application, session_cookie):
     async def scenario():
-        communicator = WebsocketCommunicator(application, "/ws/live/", headers=[SAME_ORIGIN, session_cookie])
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[SAME_ORIGIN, session_cookie]
+        )
         await communicator.connect()
         await communicator.disconnect()
         layer = get_channel_layer()
@@ -121,8 +137,12 @@ def signed_in_communicator(user):
 
 
 def invocation(n):
-    return {"id": n, "function": f"arn:aws:lambda:us-east-1:123456789012:function:fn-{n % 3}",
-            "status": "ok", "duration_ms": 12.5}
+    return {
+        "id": n,
+        "function": f"arn:aws:lambda:us-east-1:123456789012:function:fn-{n % 3}",
+        "status": "ok",
+        "duration_ms": 12.5,
+    }
 
 
 def test_it_merges_a_burst_of_invocations_into_few_frames(channel_layer, user):
@@ -195,8 +215,12 @@ def test_it_replays_missed_invocations_on_resume(channel_layer, user, monkeypatc
     frame = run(scenario)
 
     assert asked == [(41, 1000)]
-    assert frame == {"type": "invocations", "replay": True, "more": False,
-                     "items": [invocation(42), invocation(43), invocation(44)]}
+    assert frame == {
+        "type": "invocations",
+        "replay": True,
+        "more": False,
+        "items": [invocation(42), invocation(43), invocation(44)],
+    }
 
 
 def test_it_ignores_resume_when_the_live_module_has_no_replay(channel_layer, user, monkeypatch):
@@ -218,11 +242,21 @@ def test_it_ignores_resume_when_the_live_module_has_no_replay(channel_layer, use
     assert still_alive == {"type": "sync", "run": {"id": 1}}
 
 
-@pytest.mark.parametrize("frame", ["not json", "[1, 2]", '{"type": "resume", "last_invocation_id": "1; drop"}',
-                                   '{"type": "resume", "last_invocation_id": -5}', '{"type": "nonsense"}'])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "not json",
+        "[1, 2]",
+        '{"type": "resume", "last_invocation_id": "1; drop"}',
+        '{"type": "resume", "last_invocation_id": -5}',
+        '{"type": "nonsense"}',
+    ],
+)
 def test_it_survives_malformed_client_frames(channel_layer, user, monkeypatch, frame):
     asked = []
-    monkeypatch.setattr(flows.live, "invocations_since", lambda *a: asked.append(a) or [], raising=False)
+    monkeypatch.setattr(
+        flows.live, "invocations_since", lambda *a: asked.append(a) or [], raising=False
+    )
 
     async def scenario():
         communicator = signed_in_communicator(user)

@@ -11,7 +11,10 @@ def test_outbox_merges_live_invocations_into_the_waiting_frame():
     outbox.add({"type": "graph", "changed": True})
     outbox.add({"type": "invocations", "items": [invocation(2), invocation(3)]})
 
-    assert outbox.pop() == {"type": "invocations", "items": [invocation(1), invocation(2), invocation(3)]}
+    assert outbox.pop() == {
+        "type": "invocations",
+        "items": [invocation(1), invocation(2), invocation(3)],
+    }
     assert outbox.pop() == {"type": "graph", "changed": True}
     assert not outbox
 

@@ -11,8 +11,11 @@ from .conftest import XSS, function_arn
 
 
 def page_config(response):
-    match = re.search(rb'<script id="flowscope-config" type="application/json">(.*?)</script>',
-                      response.content, re.DOTALL)
+    match = re.search(
+        rb'<script id="flowscope-config" type="application/json">(.*?)</script>',
+        response.content,
+        re.DOTALL,
+    )
     assert match, "the page has no flowscope-config element"
     return json.loads(match.group(1))
 
@@ -22,9 +25,16 @@ def test_it_gives_the_graph_page_its_configuration(signed_in):
 
     assert response.status_code == 200
     assert page_config(response) == {
-        "graph_url": "/api/graph/", "node_url_prefix": "/api/nodes/", "node_page_prefix": "/node/",
-        "sync_url": "/api/sync/", "status_url": "/api/status/", "sync_runs_url": "/api/sync-runs/",
-        "history_url": "/history/", "ws_path": "/ws/live/", "focus": None, "user": "ada",
+        "graph_url": "/api/graph/",
+        "node_url_prefix": "/api/nodes/",
+        "node_page_prefix": "/node/",
+        "sync_url": "/api/sync/",
+        "status_url": "/api/status/",
+        "sync_runs_url": "/api/sync-runs/",
+        "history_url": "/history/",
+        "ws_path": "/ws/live/",
+        "focus": None,
+        "user": "ada",
     }
 
 
@@ -50,8 +60,11 @@ def test_it_shows_the_navigation_and_a_logout_form(signed_in):
     html = signed_in.get("/history/").content.decode()
 
     assert '<a href="/"' in html and '<a href="/history/" aria-current="page">History</a>' in html
-    assert re.search(r'<form method="post" action="/logout/"[^>]*>\s*<input type="hidden" '
-                     r'name="csrfmiddlewaretoken"', html)
+    assert re.search(
+        r'<form method="post" action="/logout/"[^>]*>\s*<input type="hidden" '
+        r'name="csrfmiddlewaretoken"',
+        html,
+    )
 
 
 def test_it_says_when_no_account_was_synced_yet(signed_in):
@@ -66,18 +79,46 @@ def hostile_runs(account):
     account.name = XSS
     account.save()
     ok = SyncRun.objects.create(
-        account=account, status=SyncStatus.SUCCESS, regions=["us-east-1"],
-        finished_at=timezone.now(), duration_ms=2345.6, api_calls=57, node_count=12, edge_count=9,
-        nodes_added=2, edges_added=1, api_calls_by_service={"lambda": 40, "sqs": 17},
-        diff={"nodes": {"added": [function_arn("new-fn"), f"arn:aws:sns:us-east-1:123456789012:{XSS}"],
-                        "removed": [function_arn("old-fn")], "changed": []},
-              "edges": {"added": [{"source": "arn:aws:sqs:us-east-1:123456789012:q", "kind": "sqs",
-                                   "target": function_arn("new-fn"), "key": XSS}],
-                        "removed": [], "changed": []}})
+        account=account,
+        status=SyncStatus.SUCCESS,
+        regions=["us-east-1"],
+        finished_at=timezone.now(),
+        duration_ms=2345.6,
+        api_calls=57,
+        node_count=12,
+        edge_count=9,
+        nodes_added=2,
+        edges_added=1,
+        api_calls_by_service={"lambda": 40, "sqs": 17},
+        diff={
+            "nodes": {
+                "added": [function_arn("new-fn"), f"arn:aws:sns:us-east-1:123456789012:{XSS}"],
+                "removed": [function_arn("old-fn")],
+                "changed": [],
+            },
+            "edges": {
+                "added": [
+                    {
+                        "source": "arn:aws:sqs:us-east-1:123456789012:q",
+                        "kind": "sqs",
+                        "target": function_arn("new-fn"),
+                        "key": XSS,
+                    }
+                ],
+                "removed": [],
+                "changed": [],
+            },
+        },
+    )
     failed = SyncRun.objects.create(
-        account=account, status=SyncStatus.FAILED, regions=["eu-west-1"],
-        finished_at=timezone.now(), duration_ms=80, api_calls=1,
-        errors=[{"service": "sts", "region": "eu-west-1", "code": "ExpiredToken", "message": XSS}])
+        account=account,
+        status=SyncStatus.FAILED,
+        regions=["eu-west-1"],
+        finished_at=timezone.now(),
+        duration_ms=80,
+        api_calls=1,
+        errors=[{"service": "sts", "region": "eu-west-1", "code": "ExpiredToken", "message": XSS}],
+    )
     return ok, failed
 
 
@@ -122,9 +163,19 @@ def test_it_explains_a_failed_run(signed_in, hostile_runs):
 
 
 def test_it_explains_a_partial_run(signed_in, account):
-    run = SyncRun.objects.create(account=account, status=SyncStatus.PARTIAL, regions=["us-east-1"],
-                                 errors=[{"service": "sns", "region": "us-east-1",
-                                          "code": "AccessDenied", "message": "not authorized"}])
+    run = SyncRun.objects.create(
+        account=account,
+        status=SyncStatus.PARTIAL,
+        regions=["us-east-1"],
+        errors=[
+            {
+                "service": "sns",
+                "region": "us-east-1",
+                "code": "AccessDenied",
+                "message": "not authorized",
+            }
+        ],
+    )
 
     html = signed_in.get(f"/history/{run.pk}/").content.decode()
 
@@ -141,9 +192,15 @@ def test_it_shows_the_progress_of_a_running_sync(signed_in, account):
 
 def test_it_shortens_a_huge_diff(signed_in, account):
     added = [function_arn(f"fn-{i}") for i in range(600)]
-    run = SyncRun.objects.create(account=account, status=SyncStatus.SUCCESS, nodes_added=600,
-                                 diff={"nodes": {"added": added, "removed": [], "changed": []},
-                                       "edges": {"added": [], "removed": [], "changed": []}})
+    run = SyncRun.objects.create(
+        account=account,
+        status=SyncStatus.SUCCESS,
+        nodes_added=600,
+        diff={
+            "nodes": {"added": added, "removed": [], "changed": []},
+            "edges": {"added": [], "removed": [], "changed": []},
+        },
+    )
 
     html = signed_in.get(f"/history/{run.pk}/").content.decode()
 
@@ -156,7 +213,9 @@ def test_it_answers_404_for_an_unknown_run(signed_in, db):
 
 
 def test_it_pages_a_long_history(signed_in, account):
-    SyncRun.objects.bulk_create(SyncRun(account=account, status=SyncStatus.SUCCESS) for _ in range(30))
+    SyncRun.objects.bulk_create(
+        SyncRun(account=account, status=SyncStatus.SUCCESS) for _ in range(30)
+    )
 
     first = signed_in.get("/history/").content.decode()
     second = signed_in.get("/history/?page=2").content.decode()

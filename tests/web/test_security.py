@@ -80,10 +80,16 @@ def settings_under(environment):
     """Import the settings in a fresh interpreter with ``environment`` added."""
     env = {**os.environ, **environment}
     env.pop("SECURE_COOKIES_FILE", None)
-    code = ("import dashboard.settings as s; "
-            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)")
-    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    code = "import dashboard.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_it_reads_secure_cookies_from_the_environment():

@@ -5,8 +5,10 @@ from flows.models import ApiToken
 
 
 class Command(BaseCommand):
-    help = ("Create a bearer token for the JSON API (Authorization: Bearer <token>). "
-            "The token is printed once; only its hash is stored.")
+    help = (
+        "Create a bearer token for the JSON API (Authorization: Bearer <token>). "
+        "The token is printed once; only its hash is stored."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username", help="the user the token acts as")

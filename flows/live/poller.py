@@ -84,24 +84,100 @@ def ensure_cursors():
 
 
 def claim_cursors(owner, limit, now=None):
-    """Lease up to ``limit`` due cursors for ``owner``; returns their ids, most overdue first."""
+    """Lease up to ``limit`` due cursors for ``owner``; returns their ids, most overdue first.
+
+    On Postgres the lease is a session advisory lock: it vanishes the moment a SIGKILLed
+    worker's connection drops, so its groups are picked up again at once. Elsewhere (SQLite,
+    one machine) it is a lease time on the row, and leases of dead local processes are freed.
+    """
     now = now or timezone.now()
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
     due = Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
     lease = {"lease_owner": owner, "leased_until": now + timedelta(seconds=LEASE_SECONDS)}
+    candidates = LogCursor.objects.filter(due, enabled=True).order_by("next_poll_at", "pk")
+    ids = []
+    if _advisory_locks():
+        for pk in candidates.values_list("pk", flat=True)[:limit * 3]:
+            if len(ids) >= limit:
+                break
+            if not _try_lock(pk):
+                continue
+            # Re-check under the lock: another worker may have polled it a moment ago.
+            if LogCursor.objects.filter(due, pk=pk).update(**lease):
+                ids.append(pk)
+            else:
+                _unlock(pk)
+        return ids
     with transaction.atomic():
-        candidates = LogCursor.objects.filter(due, free, enabled=True).order_by(
-            "next_poll_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            ids = list(candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            LogCursor.objects.filter(pk__in=ids).update(**lease)
-            return ids
-        # SQLite: one writer at a time; a conditional update per row tells who won.
-        ids = []
-        for pk in candidates.values_list("pk", flat=True)[:limit]:
+        for pk in candidates.filter(free).values_list("pk", flat=True)[:limit]:
             if LogCursor.objects.filter(free, pk=pk).update(**lease):
                 ids.append(pk)
-        return ids
+    return ids
+
+
+def release(cursor_id):
+    if _advisory_locks():
+        _unlock(cursor_id)
+
+
+def release_dead_local_leases():
+    """Free leases held by processes of this host that no longer exist (SIGKILLed pollers)."""
+    host = socket.gethostname()[:30]
+    freed = 0
+    for pk, owner in LogCursor.objects.exclude(lease_owner="").values_list("pk", "lease_owner"):
+        owner_host, _, rest = owner.partition(":")
+        pid = rest.split(":", 1)[0]
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        freed += LogCursor.objects.filter(pk=pk, lease_owner=owner).update(
+            lease_owner="", leased_until=None)
+    return freed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+ADVISORY_NAMESPACE = 0x4C4F47  # "LOG": keeps these locks apart from other advisory locks
+
+
+def _advisory_locks():
+    return connection.vendor == "postgresql"
+
+
+# Session advisory locks are re-entrant: remember what this process holds, so a second
+# claim from the same connection does not take a group that is already being polled.
+_held = set()
+
+
+def _try_lock(pk):
+    if pk in _held:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, pk])
+        locked = cursor.fetchone()[0]
+    if locked:
+        _held.add(pk)
+    return locked
+
+
+def _unlock(pk):
+    _held.discard(pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, pk])
+
+
+def release_all():
+    """Drop every lease lock this process holds (tests; shutting down)."""
+    if _advisory_locks():
+        for pk in list(_held):
+            _unlock(pk)
 
 
 def quiet_interval(groups_in_region, tps):
@@ -317,6 +393,7 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     """Claim due log groups, poll each, publish what completed. Returns a CycleReport."""
     if time.monotonic() - _last_refresh["at"] > refresh_every:
         ensure_cursors()
+        release_dead_local_leases()
         _last_refresh["at"] = time.monotonic()
     report = CycleReport()
     ids = claim_cursors(owner, limit or settings.FLOWSCOPE["LOG_POLL_BATCH"])
@@ -328,8 +405,17 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     where = {pk: (a, r) for pk, a, r in LogCursor.objects.filter(pk__in=ids).values_list(
         "pk", "account_id", "region")}
     for cursor_id in ids:
-        outcome = poll_cursor(cursor_id, owner, clients, groups.get(where.get(cursor_id)),
-                              publish_item=batcher.add)
+        try:
+            outcome = poll_cursor(cursor_id, owner, clients, groups.get(where.get(cursor_id)),
+                                  publish_item=batcher.add)
+        except Exception as exc:  # a bug or a database hiccup must not stop the other groups
+            log.exception("polling log cursor %s failed", cursor_id)
+            outcome = PollOutcome(cursor_id, error=f"{type(exc).__name__}: {exc}")
+            LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(
+                lease_owner="", leased_until=None,
+                next_poll_at=timezone.now() + timedelta(seconds=LEASE_SECONDS))
+        finally:
+            release(cursor_id)
         report.events += outcome.events
         report.duplicates += outcome.duplicates
         report.invocations += outcome.invocations

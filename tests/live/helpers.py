@@ -4,7 +4,7 @@ import uuid
 
 from django.test import TestCase
 
-from flows.live.poller import Clients, claim_cursors, ensure_cursors, poll_cursor
+from flows.live.poller import Clients, claim_cursors, ensure_cursors, poll_cursor, release
 from flows.models import Account, LogCursor, Resource
 
 ACCOUNT = "123456789012"
@@ -73,4 +73,5 @@ def poll_all(clients=None, owner="test-owner", published=None):
         for cursor_id in claim_cursors(owner, 100):
             outcomes.append(poll_cursor(cursor_id, owner, clients, publish_item=(
                 published.append if published is not None else None)))
+            release(cursor_id)
     return outcomes

@@ -1,0 +1,13 @@
+import pytest
+
+from flows.live.poller import release_all
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_lease_locks():
+    """Postgres lease locks belong to the connection, which outlives each test's transaction."""
+    yield
+    try:
+        release_all()
+    except Exception:  # the test's database may be gone already; the session ends anyway
+        pass

@@ -1,5 +1,124 @@
-"""iam collector (being written)."""
+"""IAM: roles with everything an audit needs (trust policy, inline and attached documents)."""
+import json
+from urllib.parse import unquote
+
+from ..vocabulary import NodeType
+from .base import Node
+
+FILTER = ["Role", "LocalManagedPolicy", "AWSManagedPolicy"]
+MISSING_POLICY = "default version not returned by GetAccountAuthorizationDetails"
+
+
+def get_authorization_details(client):
+    """(role details, {policy ARN: policy detail}) over every page of the account's details.
+
+    Only the default version of each managed policy is kept: the others are history, and
+    keeping them for over a thousand AWS managed policies would only cost memory.
+    """
+    roles, policies = [], {}
+    pages = client.get_paginator("get_account_authorization_details").paginate(Filter=FILTER)
+    for page in pages:
+        roles.extend(page.get("RoleDetailList", []))
+        for policy in page.get("Policies", []):
+            if policy.get("Arn"):
+                policies[policy["Arn"]] = summarise_policy(policy)
+    return roles, policies
+
+
+def summarise_policy(policy):
+    """Name, default version id and the raw default-version document of a managed policy."""
+    default = policy.get("DefaultVersionId")
+    versions = policy.get("PolicyVersionList") or []
+    chosen = next((v for v in versions if v.get("IsDefaultVersion")), None) or next(
+        (v for v in versions if default and v.get("VersionId") == default), None)
+    return {"name": policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1],
+            "version": (chosen or {}).get("VersionId") or default,
+            "document": (chosen or {}).get("Document"),
+            "found": chosen is not None}
+
+
+def decode_document(value):
+    """(dict, None) for a policy document given as a dict, JSON or URL-encoded JSON; else
+    (None, a sentence saying why it could not be read). Never raises."""
+    if isinstance(value, dict):
+        return value, None
+    if not isinstance(value, str):
+        return None, f"policy document is a {type(value).__name__}, not JSON"
+    # The IAM API URL-encodes documents; boto3 usually decodes them, but not on every path.
+    for candidate in (value, unquote(value)):
+        try:
+            parsed = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict):
+            return parsed, None
+        return None, "policy document is JSON but not an object"
+    return None, "policy document is neither JSON nor URL-encoded JSON"
+
+
+def document_entry(entry, raw):
+    """``entry`` with "document" set, plus "document_error" when the document is unreadable."""
+    document, error = decode_document(raw)
+    entry["document"] = document
+    if error:
+        entry["document_error"] = error
+    return entry
+
+
+def _iso(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def transform_role(role, policies, account):
+    """A role node carrying its trust policy, inline policies and attached policy documents."""
+    trust, trust_error = decode_document(role.get("AssumeRolePolicyDocument"))
+    attached = [{"arn": p.get("PolicyArn"), "name": p.get("PolicyName")}
+                for p in role.get("AttachedManagedPolicies") or [] if isinstance(p, dict)]
+    documents = []
+    for policy in attached:
+        known = policies.get(policy["arn"])
+        entry = {"arn": policy["arn"], "name": policy["name"] or (known or {}).get("name")}
+        if known is None or not known["found"]:
+            entry.update(document=None, version=(known or {}).get("version"),
+                         document_error=MISSING_POLICY)
+        else:
+            entry["version"] = known["version"]
+            document_entry(entry, known["document"])
+        documents.append(entry)
+    boundary = role.get("PermissionsBoundary") or {}
+    last_used = role.get("RoleLastUsed") or {}
+    tags = [t for t in role.get("Tags") or [] if isinstance(t, dict)]
+    profiles = [p for p in role.get("InstanceProfileList") or [] if isinstance(p, dict)]
+    attributes = {
+        "path": role.get("Path"),
+        "role_id": role.get("RoleId"),
+        "create_date": _iso(role.get("CreateDate")),
+        "assume_role_policy": trust,
+        "inline_policies": [document_entry({"name": p.get("PolicyName")}, p.get("PolicyDocument"))
+                            for p in role.get("RolePolicyList") or [] if isinstance(p, dict)],
+        "attached_policies": attached,
+        "policies": documents,
+        "permissions_boundary": {"type": boundary.get("PermissionsBoundaryType"),
+                                 "arn": boundary.get("PermissionsBoundaryArn")}
+        if boundary else None,
+        "tags": {t.get("Key"): t.get("Value") for t in tags},
+        "last_used": {"date": _iso(last_used.get("LastUsedDate")),
+                      "region": last_used.get("Region")} if last_used.get("LastUsedDate") else None,
+        "instance_profiles": [p.get("InstanceProfileName") for p in profiles],
+    }
+    if trust_error:
+        attributes["assume_role_policy_error"] = trust_error
+    return Node(arn=role["Arn"], type=NodeType.IAM_ROLE, name=role.get("RoleName") or role["Arn"],
+                region="", account=account, attributes=attributes)
 
 
 def collect(ctx):
-    """iam: not collected yet."""
+    """IAM roles with their trust, inline and attached policies."""
+    roles, policies = get_authorization_details(ctx.client("iam"))
+    nodes = []
+    for role in roles:
+        if not role.get("Arn"):
+            ctx.note("MalformedRole", f"role {role.get('RoleName')!r} has no ARN")
+            continue
+        nodes.append(transform_role(role, policies, ctx.account))
+    ctx.add(nodes)

@@ -193,7 +193,6 @@
       if (n.attributes.stack) { state.derivedStack.set(n.id, n.attributes.stack); return; }
       var stacks = new Set();
       (state.edgesOut.get(n.id) || []).concat(state.edgesIn.get(n.id) || []).forEach(function (e) {
-        if (e.kind === "execution_role") return;
         var other = state.nodes.get(e.source === n.id ? e.target : e.source);
         if (other && other.attributes.stack) stacks.add(other.attributes.stack);
       });
@@ -797,7 +796,7 @@
   function unselect(options) {
     if (state.cy) state.cy.$(":selected").unselect();
     state.selected = null;
-    $("fs-inspector").hidden = true;
+    showInspector(false);
     $("fs-neighbourhood").disabled = true;
     $("fs-path").disabled = true;
     if (options.push && location.pathname !== "/") history.pushState({ arn: null }, "", "/");
@@ -918,10 +917,18 @@
     return list;
   }
 
+  function showInspector(on) {
+    var panel = $("fs-inspector");
+    if (panel.hidden === !on) return;
+    panel.hidden = !on;
+    // The graph's container changed width: tell Cytoscape, or clicks land beside the nodes.
+    if (state.cy) state.cy.resize();
+  }
+
   function renderInspector(arn) {
     var node = state.nodes.get(arn), body = $("fs-inspector-body");
     clear(body);
-    $("fs-inspector").hidden = false;
+    showInspector(true);
     var info = typeInfo(node.type);
     var consoleLink = consoleUrl(node);
     body.appendChild(el("header", { className: "fs-inspector-head" },

@@ -20,10 +20,14 @@ def site(emulator, tmp_path_factory, django_db_blocker):
     """Daphne on a file database, pointed at the emulator (its AWS_* variables are inherited)."""
     site = Site(tmp_path_factory.mktemp("site")).start()
     attach_database(site.database_url)
-    yield site
-    site.stop()
-    with django_db_blocker.unblock():
-        detach_database()
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an event loop in this thread, which makes Django refuse
+        # ORM calls; the seeding here is plain blocking code between browser steps.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield site
+        site.stop()
+        with django_db_blocker.unblock():
+            detach_database()
     shutil.rmtree(site.workdir, ignore_errors=True)
 
 
@@ -54,7 +58,11 @@ def page(chromium, site, site_db):
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
+    # Failed requests are recorded with their URL (below), not as the console's bare line.
+    page.on("console", lambda msg: page.errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda response: page.errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
     username, password = site.credentials
     page.goto("/login/")
     page.fill("#id_username", username)

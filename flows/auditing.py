@@ -24,6 +24,9 @@ def _role_detail(resource):
         "AttachedManagedPolicies": [{"PolicyName": p.get("name"), "PolicyArn": p.get("arn")}
                                     for p in attributes.get("policies") or [] if isinstance(p, dict)],
     }
+    boundary = attributes.get("permissions_boundary")
+    if isinstance(boundary, dict) and boundary.get("arn"):
+        role["PermissionsBoundary"] = {"PermissionsBoundaryArn": boundary["arn"]}
     if "last_used" in attributes:
         last_used = attributes["last_used"] or {}
         role["RoleLastUsed"] = {"LastUsedDate": last_used.get("date")} if last_used.get("date") else {}

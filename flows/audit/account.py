@@ -44,12 +44,15 @@ class Catalogue:
 
     def __init__(self, details, now):
         self.now = now
-        self.raw_policies = {p.get("Arn"): p for p in _items(details.get("Policies"))}
-        self.groups = {g.get("GroupName"): g for g in _items(details.get("GroupDetailList"))}
+        self.raw_policies = {_text(p.get("Arn")): p for p in _items(details.get("Policies"))}
+        self.groups = {_text(g.get("GroupName")): g for g in _items(details.get("GroupDetailList"))}
         self._parsed = {}
 
     def managed(self, attachment):
-        arn, name = attachment.get("PolicyArn"), attachment.get("PolicyName") or attachment.get("PolicyArn")
+        arn = _text(attachment.get("PolicyArn"))
+        name = _text(attachment.get("PolicyName")) or arn or "(unnamed managed policy)"
+        if not arn:
+            return Policy(name=name, problems=["it is attached without a PolicyArn"])
         if arn not in self._parsed:
             raw = self.raw_policies.get(arn)
             if raw is None:
@@ -62,14 +65,14 @@ class Catalogue:
         return self._parsed[arn]
 
     def inline(self, owner, entry):
-        name = entry.get("PolicyName") or "(unnamed inline policy)"
+        name = _text(entry.get("PolicyName")) or "(unnamed inline policy)"
         key = (owner, name)
         if key not in self._parsed:
             self._parsed[key] = parse_policy(entry.get("PolicyDocument"), name, now=self.now)
         return self._parsed[key]
 
     def policies_of(self, entity, inline_key):
-        owner = entity.get("Arn")
+        owner = _text(entity.get("Arn"))
         found = [self.inline(owner, e) for e in _items(entity.get(inline_key))]
         found += [self.managed(a) for a in _items(entity.get("AttachedManagedPolicies"))]
         return found
@@ -79,38 +82,62 @@ def _items(value):
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _text(value):
+    """Strings pass; anything else in a field that should hold one counts as absent."""
+    return value if isinstance(value, str) else ""
+
+
+def _boundary(entity, catalogue, policies):
+    """The boundary's Permissions, or None; an unreadable boundary is reported and ignored
+    (so findings err on the side of more access, never less)."""
+    boundary = entity.get("PermissionsBoundary")
+    if not isinstance(boundary, dict) or not _text(boundary.get("PermissionsBoundaryArn")):
+        return None
+    arn = boundary["PermissionsBoundaryArn"]
+    policy = catalogue.managed({"PolicyArn": arn, "PolicyName": arn.rsplit("/", 1)[-1]})
+    if policy.problems and not policy.statements:
+        policies.append(Policy(name=f"permissions boundary {policy.name}", arn=None, problems=[
+            *policy.problems, "the boundary was ignored, so permissions may be smaller than reported"]))
+        return None
+    return Permissions([policy])
+
+
 def _principals(details, catalogue, functions_by_role):
     principals = []
     for role in _items(details.get("RoleDetailList")):
-        if not role.get("Arn"):
+        if not _text(role.get("Arn")):
             continue
         policies = catalogue.policies_of(role, "RolePolicyList")
+        boundary = _boundary(role, catalogue, policies)
         principals.append((role, Principal(
-            arn=role["Arn"], kind="role", permissions=Permissions(policies),
+            arn=role["Arn"], kind="role", permissions=Permissions(policies, boundary),
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)),
             functions=tuple(sorted(functions_by_role.get(role["Arn"], ()))))))
     for user in _items(details.get("UserDetailList")):
-        if not user.get("Arn"):
+        if not _text(user.get("Arn")):
             continue
         policies = catalogue.policies_of(user, "UserPolicyList")
         group_arns = []
-        for group_name in user.get("GroupList") or []:
+        names = user.get("GroupList") if isinstance(user.get("GroupList"), list) else []
+        for group_name in (n for n in names if isinstance(n, str)):
             group = catalogue.groups.get(group_name)
             if group is None:
                 policies.append(Policy(name=f"group {group_name}", problems=[
                     "the user belongs to this group, but the group is not in the authorization details"]))
                 continue
-            group_arns.append(group.get("Arn", ""))
+            group_arns.append(_text(group.get("Arn")))
             policies += catalogue.policies_of(group, "GroupPolicyList")
+        boundary = _boundary(user, catalogue, policies)
         principals.append((user, Principal(
-            arn=user["Arn"], kind="user", permissions=Permissions(policies), group_arns=tuple(group_arns),
+            arn=user["Arn"], kind="user", permissions=Permissions(policies, boundary),
+            group_arns=tuple(group_arns),
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)))))
     return principals
 
 
 def _unused_role(role, principal):
     last_used = role.get("RoleLastUsed")
-    if last_used is None or (isinstance(last_used, dict) and last_used.get("LastUsedDate")):
+    if not isinstance(last_used, dict) or last_used.get("LastUsedDate"):
         return []
     return [Finding(
         principal=principal.arn, functions=list(principal.functions), severity=Severity.LOW,
@@ -201,10 +228,10 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
                    f"{type(details).__name__}. Nothing was audited.")
         return AuditResult([finding], action_db.action_data_version())
     catalogue = Catalogue(details, now)
-    functions = [f for f in functions if isinstance(f, dict) and f.get("arn")]
+    functions = [f for f in functions if isinstance(f, dict) and _text(f.get("arn"))]
     functions_by_role = defaultdict(list)
     for function in functions:
-        if function.get("role"):
+        if _text(function.get("role")):
             functions_by_role[function["role"]].append(function["arn"])
 
     entries = _principals(details, catalogue, functions_by_role)
@@ -219,7 +246,7 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
                 if finding.category in STRONG and finding.confidence == "high" \
                         and strong.get(principal.arn) != Category.ADMIN:
                     strong[principal.arn] = finding.category
-        if SERVICE_LINKED_PATH in (entity.get("Path") or ""):
+        if SERVICE_LINKED_PATH in _text(entity.get("Path")):
             own = [_service_linked(f) for f in own]
         findings += own
     findings += _assume_chains([p for _, p in entries], roles_trust, strong)

@@ -28,6 +28,10 @@ INFRASTRUCTURE_CATEGORIES = {"compute", "containers", "networking-and-content-de
 INFRASTRUCTURE_SERVICES = {"cloudformation"}
 
 
+def plural(count, noun):
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _matched(perms, actions, *, broad_only=False):
     found = {}
     for action in actions:
@@ -80,7 +84,7 @@ def check_permissions_management(principal):
     broad = any(g.broad for gs in matched.values() for g in gs)
     return [grant_finding(
         principal, Category.PERMISSIONS_MANAGEMENT, Severity.HIGH if broad else Severity.MEDIUM,
-        f"May change permissions ({len(matched)} permissions-management actions)",
+        f"May change permissions ({plural(len(matched), 'permissions-management action')})",
         what=f"This {principal.kind} holds actions the IAM action database classes as "
              "\"Permissions management\"",
         why="They change who may do what (IAM policies, resource policies, grants), which is how "
@@ -106,7 +110,7 @@ def check_infrastructure(principal):
     broad = {a: gs for a, gs in broad.items() if gs}
     return [grant_finding(
         principal, Category.INFRASTRUCTURE_MODIFICATION, Severity.MEDIUM if broad else Severity.LOW,
-        f"May create, change or delete infrastructure ({len(matched)} actions)",
+        f"May create, change or delete infrastructure ({plural(len(matched), 'action')})",
         what=f"This {principal.kind} may modify compute, container, network or database resources"
              + (" on any resource" if broad else ""),
         why="A workload role that can reshape infrastructure turns a code bug into an outage or a "
@@ -128,7 +132,7 @@ def check_write_any_resource(principal):
         return []
     return [grant_finding(
         principal, Category.WRITE_ANY_RESOURCE, Severity.MEDIUM,
-        f"May write to any resource ({len(matched)} actions)",
+        f"May write to any resource ({plural(len(matched), 'action')})",
         what=f"This {principal.kind} holds write actions on Resource \"*\" although they can be scoped",
         why="A write on every resource lets one mistake or compromise alter data it never needed.",
         fix="list the ARNs it writes to in Resource.", matched=matched)]

@@ -77,8 +77,10 @@ def _deny_covers(deny, allow):
 class Permissions:
     """What a set of parsed policies lets one principal do."""
 
-    def __init__(self, policies):
+    def __init__(self, policies, boundary=None):
+        """`boundary`: the Permissions of a permissions boundary, which caps what is allowed."""
         self.policies = list(policies)
+        self.boundary = boundary
         statements = [s for p in self.policies for s in p.statements if not s.never_applies]
         self.denies = [s for s in statements if s.effect == "Deny"]
         self.grants = []
@@ -91,6 +93,9 @@ class Permissions:
                     remaining = remaining - deny.actions
                 else:
                     partial.append(deny)
+            if boundary is not None:
+                # Resource-level limits of the boundary are not intersected: actions only.
+                remaining = remaining & boundary.actions
             if remaining:
                 self.grants.append(Grant(allow, remaining, tuple(partial)))
 

@@ -109,8 +109,7 @@ def to_sarif(findings, action_data, *, artifact=None):
     return json.dumps({
         "$schema": SARIF_SCHEMA, "version": "2.1.0",
         "runs": [{"tool": {"driver": {
-            "name": "flowscope-audit", "informationUri": "https://github.com/flowscope/flowscope",
-            "version": action_data, "rules": list(rules.values())}},
+            "name": "flowscope-audit", "version": action_data, "rules": list(rules.values())}},
             "results": results}],
     }, indent=2)
 

@@ -116,3 +116,31 @@ def test_a_file_that_is_not_an_object_becomes_one_unparseable_finding():
 def test_findings_come_sorted_worst_first():
     ranks = [f.severity.rank for f in audit().findings]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def _with_boundary(boundary_arn, documents):
+    details = copy.deepcopy(AUTHORIZATION_DETAILS)
+    top = next(r for r in details["RoleDetailList"] if r["RoleName"] == "top")
+    top["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary_arn}
+    details["Policies"] += documents
+    return details, top["Arn"]
+
+
+def test_a_permissions_boundary_caps_what_an_administrator_policy_grants():
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/read-only-boundary"
+    details, top = _with_boundary(boundary, [{"PolicyName": "read-only-boundary", "Arn": boundary,
+        "PolicyVersionList": [{"IsDefaultVersion": True, "Document": {"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}]}])
+    result = audit_authorization_details(details)
+    assert not of(result, top, Category.ADMIN)
+    assert of(result, top, Category.DATA_EXFILTRATION)
+    # Nobody escalates through "top" any more.
+    assert not of(result, arn("role", "middle"), Category.PRIVILEGE_ESCALATION)
+
+
+def test_an_unreadable_boundary_is_reported_and_does_not_hide_anything():
+    details, top = _with_boundary(f"arn:aws:iam::{ACCOUNT}:policy/not-in-file", [])
+    result = audit_authorization_details(details)
+    assert of(result, top, Category.ADMIN)
+    [problem] = of(result, top, Category.UNPARSEABLE)
+    assert "boundary was ignored" in problem.detail

@@ -69,3 +69,35 @@ def test_random_authorization_details_never_crash_the_account_audit(policy, trus
     result = audit_authorization_details(details, functions=[
         {"arn": "arn:aws:lambda:eu-west-1:111122223333:function:f", "resource_policy": policy, "role": ROLE_ARN}])
     assert all(isinstance(f, Finding) for f in result.findings)
+
+
+json_values = st.recursive(
+    scalars, lambda children: st.one_of(st.lists(children, max_size=3),
+                                        st.dictionaries(st.text(max_size=8), children, max_size=3)),
+    max_leaves=12)
+fields = {
+    "Arn": st.one_of(st.just(ROLE_ARN), st.just("arn:aws:iam::111122223333:user/u"), json_values),
+    "RoleName": json_values, "UserName": json_values, "GroupName": st.one_of(st.just("g"), json_values),
+    "Path": json_values, "GroupList": st.one_of(st.just(["g"]), json_values),
+    "AssumeRolePolicyDocument": st.one_of(encoded, json_values),
+    "RolePolicyList": json_values, "UserPolicyList": json_values, "GroupPolicyList": json_values,
+    "AttachedManagedPolicies": st.one_of(st.just([{"PolicyArn": "arn:aws:iam::aws:policy/P"}]), json_values),
+    "PermissionsBoundary": json_values, "RoleLastUsed": json_values,
+    "PolicyVersionList": st.one_of(st.just([{"IsDefaultVersion": True, "Document": {"Statement": []}}]),
+                                   json_values),
+    "DefaultVersionId": json_values, "PolicyName": json_values,
+}
+entity = st.fixed_dictionaries({}, optional=fields)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.fixed_dictionaries({}, optional={
+    key: st.one_of(st.lists(st.one_of(entity, json_values), max_size=3), json_values)
+    for key in ("RoleDetailList", "UserDetailList", "GroupDetailList", "Policies")}),
+    st.lists(st.one_of(json_values, st.fixed_dictionaries(
+        {"arn": st.one_of(st.just("arn:aws:lambda:eu-west-1:111122223333:function:f"), json_values)},
+        optional={"role": st.one_of(st.just(ROLE_ARN), json_values), "resource_policy": encoded,
+                  "url_auth_type": json_values})), max_size=3))
+def test_junk_anywhere_in_the_authorization_details_never_crashes(details, functions):
+    result = audit_authorization_details(details, functions=functions)
+    assert all(isinstance(f, Finding) and isinstance(f.principal, str) for f in result.findings)

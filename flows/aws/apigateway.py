@@ -26,7 +26,8 @@ def execute_api_arn(partition, region, account, api_id, suffix):
 
 def _looks_like_lambda(integration_type, uri):
     if integration_type == "AWS_PROXY":
-        # REST AWS_PROXY integrations are Lambda proxies; HTTP APIs mark other services with a subtype.
+        # REST AWS_PROXY integrations are Lambda proxies; HTTP APIs mark other services with
+        # a subtype, which the v2 collector checks first.
         return True
     return isinstance(uri, str) and (":lambda:path/" in uri or ":lambda:" in uri.split("/", 1)[0])
 
@@ -38,7 +39,9 @@ def resolve_lambda_integration(integration_type, uri):
     A Lambda integration whose function cannot be resolved statically gives a None function
     and a problem; one whose alias alone comes from a stage variable keeps the function.
     """
-    if integration_type not in ("AWS", "AWS_PROXY") or not _looks_like_lambda(integration_type, uri):
+    if integration_type not in ("AWS", "AWS_PROXY"):
+        return False, None, None, None
+    if not _looks_like_lambda(integration_type, uri):
         return False, None, None, None
     function, alias, problem = function_arn_from_integration_uri(uri)
     return True, function, alias, problem
@@ -87,6 +90,20 @@ def missing_methods(resources):
                               and "methodIntegration" not in method):
                 missing.append((resource.get("id"), http_method))
     return missing
+
+
+def authorizer_users(resources):
+    """{authorizer id: ["GET /path", ...]}: which methods each authorizer guards."""
+    users = {}
+    for resource in resources or []:
+        methods = resource.get("resourceMethods") if isinstance(resource, dict) else None
+        if not isinstance(methods, dict):
+            continue
+        for http_method, method in sorted(methods.items()):
+            if isinstance(method, dict) and method.get("authorizerId"):
+                users.setdefault(method["authorizerId"], []).append(
+                    f"{method.get('httpMethod') or http_method} {resource.get('path') or '/'}")
+    return users
 
 
 def count_methods(resources):
@@ -139,7 +156,8 @@ def transform_methods(api_id, resources, partition, region, account):
                 continue
             key = f"{http_method} {path}"
             if problem:
-                notes.append(_unresolved(f"{source} {key}", uri, problem, f"{key} of REST API {api_id}"))
+                notes.append(_unresolved(f"{source} {key}", uri, problem,
+                                         f"{key} of REST API {api_id}"))
             if function is None:
                 continue
             route = f"{'*' if http_method == 'ANY' else http_method}/{path.lstrip('/')}"
@@ -154,21 +172,25 @@ def transform_methods(api_id, resources, partition, region, account):
                 "api_key_required": bool(method.get("apiKeyRequired", False)),
                 # With credentials, API Gateway invokes through that role, not the resource policy.
                 "credentials": integration.get("credentials"),
-                "invoke_source_arns": [execute_api_arn(partition, region, account, api_id, f"*/{route}")],
+                "invoke_source_arns": [
+                    execute_api_arn(partition, region, account, api_id, f"*/{route}")],
             }
             if alias:
                 attributes["alias"] = alias
             if problem:
                 attributes["problem"] = problem
-            edges.append(EdgeRecord(source=source, target=function, kind=EdgeKind.API_GATEWAY, key=key,
-                                    attributes={k: v for k, v in attributes.items() if v is not None}))
+            edges.append(EdgeRecord(
+                source=source, target=function, kind=EdgeKind.API_GATEWAY, key=key,
+                attributes={k: v for k, v in attributes.items() if v is not None}))
     return edges, notes
 
 
-def transform_authorizers(api_id, authorizers, partition, region, account, edge_kind=EdgeKind.API_GATEWAY,
-                          api_arn=None):
+def transform_authorizers(api_id, authorizers, partition, region, account,
+                          edge_kind=EdgeKind.API_GATEWAY, api_arn=None, used_by=None):
     """One edge per Lambda authorizer (TOKEN or REQUEST; Cognito and JWT ones call no function).
 
+    With ``used_by`` ({authorizer id: [method or route keys]}), authorizers nothing refers to
+    are left out (they are never invoked) and each edge lists what it guards.
     Shared with HTTP and WebSocket APIs, whose responses use the same names capitalised.
     """
     source = api_arn or rest_api_arn(partition, region, api_id)
@@ -182,11 +204,14 @@ def transform_authorizers(api_id, authorizers, partition, region, account, edge_
         if authorizer_type not in LAMBDA_AUTHORIZER_TYPES or not uri:
             continue
         authorizer_id = field("id", "authorizerId")
+        if used_by is not None and authorizer_id not in used_by:
+            continue
         name = field("name") or authorizer_id
         key = f"authorizer:{name}"
         function, alias, problem = function_arn_from_integration_uri(uri)
         if problem:
-            notes.append(_unresolved(f"{source} {key}", uri, problem, f"authorizer {name} of API {api_id}"))
+            notes.append(_unresolved(f"{source} {key}", uri, problem,
+                                     f"authorizer {name} of API {api_id}"))
         if function is None:
             continue
         attributes = {
@@ -197,6 +222,7 @@ def transform_authorizers(api_id, authorizers, partition, region, account, edge_
             "identity_source": field("identitySource"),
             "integration_uri": uri,
             "credentials": field("authorizerCredentials", "authorizerCredentialsArn"),
+            "used_by": sorted(used_by[authorizer_id]) if used_by is not None else None,
             "invoke_source_arns": [execute_api_arn(partition, region, account, api_id,
                                                    f"authorizers/{authorizer_id}")],
         }
@@ -235,18 +261,23 @@ def collect(ctx):
     for api in get_rest_apis(client):
         api_id = api["id"]
         resources = ctx.call_or_skip(get_resources, client, api_id, resource=api_id)
-        authorizers = ctx.call_or_skip(get_authorizers, client, api_id, resource=api_id)
-        if resources is None or authorizers is None:
+        if resources is None:
             continue  # deleted since GetRestApis
-        by_id = {resource.get("id"): resource for resource in resources if isinstance(resource, dict)}
+        by_id = {r.get("id"): r for r in resources if isinstance(r, dict)}
         for resource_id, http_method in missing_methods(resources):
             method = ctx.call_or_skip(get_method, client, api_id, resource_id, http_method)
             if method is not None:
                 by_id[resource_id]["resourceMethods"][http_method] = method
+        # An authorizer no method refers to is never invoked: no call needed to draw nothing.
+        authorizers, users = [], authorizer_users(resources)
+        if users:
+            authorizers = ctx.call_or_skip(get_authorizers, client, api_id, resource=api_id)
+            if authorizers is None:
+                continue
         node = transform_rest_api(api, ctx.partition, ctx.region, ctx.account)
         edges, notes = transform_methods(api_id, resources, ctx.partition, ctx.region, ctx.account)
         authorizer_edges, authorizer_notes = transform_authorizers(
-            api_id, authorizers, ctx.partition, ctx.region, ctx.account)
+            api_id, authorizers, ctx.partition, ctx.region, ctx.account, used_by=users)
         node.attributes["method_count"] = count_methods(resources)
         for note in notes + authorizer_notes:
             ctx.note(note["code"], note["message"], resource=note["resource"])

@@ -1,6 +1,11 @@
 """API Gateway v2 (HTTP and WebSocket APIs): routes to Lambda integrations, Lambda authorizers."""
 from ..vocabulary import EdgeKind, NodeType
-from .apigateway import STACK_TAG, execute_api_arn, resolve_lambda_integration, transform_authorizers
+from .apigateway import (
+    STACK_TAG,
+    execute_api_arn,
+    resolve_lambda_integration,
+    transform_authorizers,
+)
 from .base import EdgeRecord, Node
 
 # What AWS uses when a WebSocket API is created without a route selection expression.
@@ -42,6 +47,15 @@ def route_source_path(route_key):
     if not separator:
         return route_key or "*"
     return f"{'*' if method == 'ANY' else method}/{path.lstrip('/')}"
+
+
+def route_authorizer_users(routes):
+    """{authorizer id: [route keys]}: which routes each authorizer guards."""
+    users = {}
+    for route in routes or []:
+        if isinstance(route, dict) and route.get("AuthorizerId"):
+            users.setdefault(route["AuthorizerId"], []).append(route.get("RouteKey") or "")
+    return users
 
 
 def transform_api(api, partition, region, account):
@@ -140,15 +154,21 @@ def collect(ctx):
         api_id = api["ApiId"]
         routes = ctx.call_or_skip(get_routes, client, api_id, resource=api_id)
         integrations = ctx.call_or_skip(get_integrations, client, api_id, resource=api_id)
-        authorizers = ctx.call_or_skip(get_authorizers, client, api_id, resource=api_id)
-        if routes is None or integrations is None or authorizers is None:
+        if routes is None or integrations is None:
             continue  # deleted since GetApis
+        # An authorizer no route refers to is never invoked: no call needed to draw nothing.
+        authorizers, users = [], route_authorizer_users(routes)
+        if users:
+            authorizers = ctx.call_or_skip(get_authorizers, client, api_id, resource=api_id)
+            if authorizers is None:
+                continue
         node = transform_api(api, ctx.partition, ctx.region, ctx.account)
         node.attributes["route_count"] = len(routes)
-        edges, notes = transform_routes(api, routes, integrations, ctx.partition, ctx.region, ctx.account)
+        edges, notes = transform_routes(api, routes, integrations,
+                                        ctx.partition, ctx.region, ctx.account)
         authorizer_edges, authorizer_notes = transform_authorizers(
             api_id, authorizers, ctx.partition, ctx.region, ctx.account,
-            edge_kind=EdgeKind.API_GATEWAY_V2, api_arn=node.arn)
+            edge_kind=EdgeKind.API_GATEWAY_V2, api_arn=node.arn, used_by=users)
         for note in notes + authorizer_notes:
             ctx.note(note["code"], note["message"], resource=note["resource"])
         ctx.add([node], edges + authorizer_edges)

@@ -23,30 +23,31 @@ CONDITION_CONFIG = {
 }
 
 
+def _paginate(client, operation, key, **kwargs):
+    paginator = client.get_paginator(operation)
+    pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}, **kwargs)
+    return [item for page in pages for item in page.get(key, [])]
+
+
 def get_load_balancers(client):
-    pages = client.get_paginator("describe_load_balancers").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
-    return [lb for page in pages for lb in page.get("LoadBalancers", [])]
+    return _paginate(client, "describe_load_balancers", "LoadBalancers")
 
 
 def get_target_groups(client):
-    pages = client.get_paginator("describe_target_groups").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
-    return [group for page in pages for group in page.get("TargetGroups", [])]
+    return _paginate(client, "describe_target_groups", "TargetGroups")
 
 
 def get_target_health(client, target_group_arn):
-    return client.describe_target_health(TargetGroupArn=target_group_arn).get("TargetHealthDescriptions", [])
+    response = client.describe_target_health(TargetGroupArn=target_group_arn)
+    return response.get("TargetHealthDescriptions", [])
 
 
 def get_listeners(client, load_balancer_arn):
-    pages = client.get_paginator("describe_listeners").paginate(
-        LoadBalancerArn=load_balancer_arn, PaginationConfig={"PageSize": PAGE_SIZE})
-    return [listener for page in pages for listener in page.get("Listeners", [])]
+    return _paginate(client, "describe_listeners", "Listeners", LoadBalancerArn=load_balancer_arn)
 
 
 def get_rules(client, listener_arn):
-    pages = client.get_paginator("describe_rules").paginate(
-        ListenerArn=listener_arn, PaginationConfig={"PageSize": PAGE_SIZE})
-    return [rule for page in pages for rule in page.get("Rules", [])]
+    return _paginate(client, "describe_rules", "Rules", ListenerArn=listener_arn)
 
 
 def get_tags(client, arns):
@@ -54,7 +55,8 @@ def get_tags(client, arns):
     for start in range(0, len(arns), TAGS_PER_CALL):
         response = client.describe_tags(ResourceArns=arns[start:start + TAGS_PER_CALL])
         for description in response.get("TagDescriptions", []):
-            tags[description["ResourceArn"]] = {t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
+            tags[description["ResourceArn"]] = {
+                t["Key"]: t.get("Value", "") for t in description.get("Tags", [])}
     return tags
 
 
@@ -84,9 +86,11 @@ def transform_load_balancer(load_balancer, tags, region, account):
         "state": (load_balancer.get("State") or {}).get("Code"),
         "vpc": load_balancer.get("VpcId"),
         "ip_address_type": load_balancer.get("IpAddressType"),
-        "availability_zones": [z.get("ZoneName") for z in load_balancer.get("AvailabilityZones") or []],
+        "availability_zones": [zone.get("ZoneName")
+                               for zone in load_balancer.get("AvailabilityZones") or []
+                               if isinstance(zone, dict)],
         "security_groups": list(load_balancer.get("SecurityGroups") or []),
-        "created_time": str(load_balancer["CreatedTime"]) if load_balancer.get("CreatedTime") else None,
+        "created_time": str(load_balancer.get("CreatedTime") or "") or None,
         "tags": tags,
         "stack": tags.get(STACK_TAG),
     }
@@ -96,7 +100,7 @@ def transform_load_balancer(load_balancer, tags, region, account):
 
 
 def readable_conditions(conditions):
-    """Rule conditions as [{"field": ..., "values": [...]}]; headers and query strings keep their keys."""
+    """Rule conditions as [{"field": ..., "values": [...]}]; headers and query strings keep keys."""
     readable = []
     for condition in conditions or []:
         if not isinstance(condition, dict):
@@ -105,8 +109,9 @@ def readable_conditions(conditions):
         config = condition.get(CONDITION_CONFIG.get(field, ""))
         entry = {"field": field}
         if isinstance(config, dict) and field == "query-string":
-            entry["values"] = [f"{pair.get('Key')}={pair.get('Value')}" if pair.get("Key") else pair.get("Value")
-                               for pair in config.get("Values") or [] if isinstance(pair, dict)]
+            pairs = [pair for pair in config.get("Values") or [] if isinstance(pair, dict)]
+            entry["values"] = [f"{p['Key']}={p.get('Value')}" if p.get("Key") else p.get("Value")
+                               for p in pairs]
         elif isinstance(config, dict):
             entry["values"] = list(config.get("Values") or [])
             if field == "http-header":
@@ -125,7 +130,8 @@ def forwarded_target_groups(actions):
             continue
         weighted = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
         if weighted:
-            found.extend((g.get("TargetGroupArn"), g.get("Weight")) for g in weighted if isinstance(g, dict))
+            found.extend((g.get("TargetGroupArn"), g.get("Weight"))
+                         for g in weighted if isinstance(g, dict))
         elif action.get("TargetGroupArn"):
             found.append((action["TargetGroupArn"], None))
     return [(arn, weight) for arn, weight in dict.fromkeys(found) if arn]
@@ -134,7 +140,8 @@ def forwarded_target_groups(actions):
 def lambda_targets(target_health):
     """The function ARNs registered in one Lambda target group, with their health state."""
     return [(d["Target"]["Id"], (d.get("TargetHealth") or {}).get("State"))
-            for d in target_health or [] if isinstance(d, dict) and (d.get("Target") or {}).get("Id")]
+            for d in target_health or []
+            if isinstance(d, dict) and isinstance(d.get("Target"), dict) and d["Target"].get("Id")]
 
 
 def transform_listener_rules(load_balancer_arn, listener, rules, lambda_groups):
@@ -145,7 +152,8 @@ def transform_listener_rules(load_balancer_arn, listener, rules, lambda_groups):
     """
     edges, notes = [], []
     rules = list(rules or [])
-    if not any(r.get("IsDefault") for r in rules if isinstance(r, dict)) and listener.get("DefaultActions"):
+    has_default = any(r.get("IsDefault") for r in rules if isinstance(r, dict))
+    if not has_default and listener.get("DefaultActions"):
         rules.append({"RuleArn": None, "Priority": "default", "IsDefault": True, "Conditions": [],
                       "Actions": listener["DefaultActions"]})
     protocol, port = listener.get("Protocol"), listener.get("Port")
@@ -161,9 +169,9 @@ def transform_listener_rules(load_balancer_arn, listener, rules, lambda_groups):
             for target_id, health in targets:
                 function, alias = split_function_arn(target_id)
                 if function is None:
-                    notes.append({"code": "UnresolvedTarget", "resource": group_arn,
-                                  "message": f"Lambda target group {group.get('TargetGroupName')} holds "
-                                             f"{target_id!r}, which is not a function ARN"})
+                    notes.append({"code": "UnresolvedTarget", "resource": group_arn, "message":
+                                  f"Lambda target group {group.get('TargetGroupName')} holds "
+                                  f"{target_id!r}, which is not a function ARN"})
                     continue
                 key = f"{protocol}:{port} {priority}"
                 if len(groups) > 1:
@@ -185,8 +193,9 @@ def transform_listener_rules(load_balancer_arn, listener, rules, lambda_groups):
                 }
                 if alias:
                     attributes["alias"] = alias
-                edges.append(EdgeRecord(source=load_balancer_arn, target=function, kind=EdgeKind.ALB, key=key,
-                                        attributes={k: v for k, v in attributes.items() if v is not None}))
+                edges.append(EdgeRecord(
+                    source=load_balancer_arn, target=function, kind=EdgeKind.ALB, key=key,
+                    attributes={k: v for k, v in attributes.items() if v is not None}))
     return edges, notes
 
 
@@ -206,18 +215,20 @@ def collect(ctx):
             lambda_groups[group["TargetGroupArn"]] = (group, lambda_targets(health))
     attached = {arn for group, _ in lambda_groups.values() for arn in group["LoadBalancerArns"]}
 
-    tags = get_tags_skipping_deleted(ctx, client, [lb["LoadBalancerArn"] for lb in load_balancers])
+    arns = [lb["LoadBalancerArn"] for lb in load_balancers]
+    tags = get_tags_skipping_deleted(ctx, client, arns)
     for load_balancer in load_balancers:
         arn = load_balancer["LoadBalancerArn"]
         node = transform_load_balancer(load_balancer, tags.get(arn, {}), ctx.region, ctx.account)
         edges = []
         if arn in attached:
             for listener in ctx.call_or_skip(get_listeners, client, arn, resource=arn) or []:
-                rules = ctx.call_or_skip(get_rules, client, listener["ListenerArn"], resource=listener["ListenerArn"])
+                listener_arn = listener["ListenerArn"]
+                rules = ctx.call_or_skip(get_rules, client, listener_arn, resource=listener_arn)
                 if rules is None:
                     continue  # listener deleted since DescribeListeners
-                listener_edges, notes = transform_listener_rules(arn, listener, rules, lambda_groups)
-                edges += listener_edges
+                found, notes = transform_listener_rules(arn, listener, rules, lambda_groups)
+                edges += found
                 for note in notes:
                     ctx.note(note["code"], note["message"], resource=note["resource"])
         ctx.add([node], edges)

@@ -1,13 +1,25 @@
 import pytest
 
-from flows.aws.apigateway import (missing_methods, resolve_lambda_integration, transform_authorizers,
-                                  transform_methods, transform_rest_api)
+from flows.aws.apigateway import (
+    authorizer_users,
+    missing_methods,
+    resolve_lambda_integration,
+    transform_authorizers,
+    transform_methods,
+    transform_rest_api,
+)
 from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests import faults
 from tests.aws.test_lambda import make_function, role_arn  # noqa: F401  (fixture)
-from tests.data.apigateway_responses import (ACCOUNT, FN, GET_AUTHORIZERS, GET_RESOURCES_EMBEDDED,
-                                             REGION, REST_API)
+from tests.data.apigateway_responses import (
+    ACCOUNT,
+    FN,
+    GET_AUTHORIZERS,
+    GET_RESOURCES_EMBEDDED,
+    REGION,
+    REST_API,
+)
 
 EXECUTE = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{REST_API['id']}"
 
@@ -102,6 +114,7 @@ def test_it_links_every_lambda_method_of_a_rest_api_to_its_function(rest_api):
     assert authorizer.attributes["authorizer_type"] == "TOKEN"
     assert authorizer.attributes["invoke_source_arns"] == [
         f"{rest_api['execute']}/authorizers/{rest_api['authorizer_id']}"]
+    assert authorizer.attributes["used_by"] == ["GET /users/{id}"]
 
 
 @pytest.mark.django_db
@@ -109,6 +122,25 @@ def test_it_reads_each_api_with_one_get_resources_and_no_call_per_method(rest_ap
     run = sync_account(["us-east-1"])
     # GetRestApis, GetResources, GetAuthorizers: five methods and an authorizer cost nothing more.
     assert run.api_calls_by_service["apigateway"] == 3
+
+
+@pytest.mark.django_db
+def test_it_skips_get_authorizers_when_no_method_uses_an_authorizer(aws, role_arn):  # noqa: F811
+    fn = make_function(aws, "plain", role_arn)["FunctionArn"]
+    client = aws("apigateway")
+    api = client.create_rest_api(name="open-api")
+    client.create_authorizer(restApiId=api["id"], name="unused", type="TOKEN", authorizerUri=lambda_uri(fn),
+                             identitySource="method.request.header.Authorization")
+    client.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                      authorizationType="NONE")
+    client.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
+                           type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri(fn))
+
+    run = sync_account(["us-east-1"])
+
+    assert run.api_calls_by_service["apigateway"] == 2
+    edges = edges_by_key(f"arn:aws:apigateway:us-east-1::/restapis/{api['id']}")
+    assert set(edges) == {"GET /"}
 
 
 @pytest.mark.django_db
@@ -220,6 +252,16 @@ def test_it_links_lambda_authorizers_and_flags_unresolvable_ones():
     assert edge.attributes["invoke_source_arns"] == [f"{EXECUTE}/authorizers/auth01"]
     assert [n["code"] for n in notes] == ["UnresolvedIntegration"]
     assert "per-stage" in notes[0]["message"]
+
+
+def test_it_leaves_out_authorizers_no_method_uses():
+    users = authorizer_users(GET_RESOURCES_EMBEDDED)
+    assert users == {"auth01": ["GET /users/{id}"]}
+    edges, notes = transform_authorizers(REST_API["id"], GET_AUTHORIZERS, "aws", REGION, ACCOUNT,
+                                         used_by=users)
+    assert [(e.key, e.attributes["used_by"]) for e in edges] == [("authorizer:token-check", ["GET /users/{id}"])]
+    assert notes == []
+    assert transform_authorizers(REST_API["id"], GET_AUTHORIZERS, "aws", REGION, ACCOUNT, used_by={}) == ([], [])
 
 
 def test_it_survives_missing_keys_and_wrong_types():

@@ -1,14 +1,28 @@
 import pytest
 
 from flows.aws.apigateway import transform_authorizers
-from flows.aws.apigatewayv2 import route_source_path, transform_api, transform_routes
+from flows.aws.apigatewayv2 import (
+    route_authorizer_users,
+    route_source_path,
+    transform_api,
+    transform_routes,
+)
 from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests import faults
 from tests.aws.test_lambda import make_function, role_arn  # noqa: F401  (fixture)
-from tests.data.apigateway_responses import (ACCOUNT, FN, HTTP_API, HTTP_INTEGRATIONS, HTTP_ROUTES,
-                                             REGION, V2_AUTHORIZERS, WEBSOCKET_API,
-                                             WEBSOCKET_INTEGRATIONS, WEBSOCKET_ROUTES)
+from tests.data.apigateway_responses import (
+    ACCOUNT,
+    FN,
+    HTTP_API,
+    HTTP_INTEGRATIONS,
+    HTTP_ROUTES,
+    REGION,
+    V2_AUTHORIZERS,
+    WEBSOCKET_API,
+    WEBSOCKET_INTEGRATIONS,
+    WEBSOCKET_ROUTES,
+)
 
 
 def lambda_uri(function_arn, region="us-east-1"):
@@ -91,6 +105,14 @@ def test_it_links_every_websocket_route_to_its_function(apis):
     assert authorizer["role"] == "authorizer"
     assert authorizer["authorizer_type"] == "REQUEST"
     assert authorizer["invoke_source_arns"] == [f"{execute}:{ws}/authorizers/{apis['authorizer']}"]
+    assert authorizer["used_by"] == ["$connect"]
+
+
+@pytest.mark.django_db
+def test_it_lists_authorizers_only_of_apis_whose_routes_use_one(apis):
+    run = sync_account(["us-east-1"])
+    # GetApis; GetRoutes and GetIntegrations per API; GetAuthorizers for the WebSocket API only.
+    assert run.api_calls_by_service["apigatewayv2"] == 1 + 2 * 2 + 1
 
 
 @pytest.mark.django_db
@@ -206,11 +228,14 @@ def test_it_links_http_routes_but_not_service_or_http_integrations():
 
 def test_it_links_v2_lambda_authorizers_but_not_jwt_ones():
     api_arn = f"arn:aws:apigateway:{REGION}::/apis/ws12345678"
+    users = route_authorizer_users(WEBSOCKET_ROUTES + HTTP_ROUTES)
+    assert users == {"wsauth": ["$connect"], "jwt1": ["GET /items/{id}"]}
     edges, notes = transform_authorizers("ws12345678", V2_AUTHORIZERS, "aws", REGION, ACCOUNT,
-                                         edge_kind="api_gateway_v2", api_arn=api_arn)
+                                         edge_kind="api_gateway_v2", api_arn=api_arn, used_by=users)
     assert notes == []
     assert [(e.source, e.target, e.kind, e.key) for e in edges] == [
         (api_arn, f"{FN}:ws-authorize", "api_gateway_v2", "authorizer:ws-auth")]
+    assert edges[0].attributes["used_by"] == ["$connect"]
     assert edges[0].attributes["identity_source"] == ["route.request.querystring.token"]
 
 

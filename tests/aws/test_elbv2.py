@@ -1,14 +1,31 @@
 import pytest
 
-from flows.aws.elbv2 import (forwarded_target_groups, lambda_targets, readable_conditions,
-                             transform_listener_rules, transform_load_balancer)
+from flows.aws.elbv2 import (
+    forwarded_target_groups,
+    lambda_targets,
+    readable_conditions,
+    transform_listener_rules,
+    transform_load_balancer,
+)
 from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests import faults
 from tests.aws.test_lambda import make_function, role_arn  # noqa: F401  (fixture)
-from tests.data.elbv2_responses import (ACCOUNT, ADMIN_TG, ALB_ARN, API_TG, APPLICATION_LOAD_BALANCER,
-                                        CANARY_TG, FN, LISTENER, LISTENER_WITHOUT_DEFAULT_RULE, REGION,
-                                        RULES, TARGET_GROUPS, TARGET_HEALTH)
+from tests.data.elbv2_responses import (
+    ACCOUNT,
+    ADMIN_TG,
+    ALB_ARN,
+    API_TG,
+    APPLICATION_LOAD_BALANCER,
+    CANARY_TG,
+    FN,
+    LISTENER,
+    LISTENER_WITHOUT_DEFAULT_RULE,
+    REGION,
+    RULES,
+    TARGET_GROUPS,
+    TARGET_HEALTH,
+)
 
 
 def subnets(aws):

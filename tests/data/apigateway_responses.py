@@ -18,7 +18,7 @@ REST_API = {
     "id": "a1b2c3d4e5",
     "name": "users-api",
     "description": "Users and orders",
-    "createdDate": datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc),
+    "createdDate": datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC),
     "apiKeySource": "HEADER",
     "endpointConfiguration": {"types": ["REGIONAL"]},
     "tags": {"aws:cloudformation:stack-name": "users-stack", "team": "identity"},

@@ -16,7 +16,7 @@ FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
 APPLICATION_LOAD_BALANCER = {
     "LoadBalancerArn": ALB_ARN,
     "DNSName": f"web-1234567890.{REGION}.elb.amazonaws.com",
-    "CreatedTime": datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.timezone.utc),
+    "CreatedTime": datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC),
     "LoadBalancerName": "web",
     "Scheme": "internet-facing",
     "VpcId": "vpc-3ac0fb5f",

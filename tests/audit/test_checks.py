@@ -145,3 +145,15 @@ def test_it_reports_an_unreadable_policy_as_unparseable():
 def test_user_findings_name_the_user():
     findings = check_identity(principal(allow("iam:CreateLoginProfile"), kind="user"))
     assert {f.principal for f in findings} == {USER_ARN}
+
+
+def test_writing_logs_anywhere_is_a_low_write_any_resource_finding():
+    [finding] = by_category(check_identity(principal(allow(["logs:CreateLogStream", "logs:PutLogEvents"]))),
+                            Category.WRITE_ANY_RESOURCE)
+    assert finding.severity == Severity.LOW and "log group" in finding.detail
+
+
+def test_infrastructure_writes_scoped_to_named_resources_are_not_reported():
+    table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders"
+    findings = check_identity(principal(allow(["dynamodb:DeleteTable", "dynamodb:PutItem"], table)))
+    assert not by_category(findings, Category.INFRASTRUCTURE_MODIFICATION)

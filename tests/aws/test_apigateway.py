@@ -1,5 +1,6 @@
 import pytest
 
+from flows.aws import COLLECTORS
 from flows.aws.apigateway import (
     authorizer_users,
     missing_methods,
@@ -22,6 +23,13 @@ from tests.data.apigateway_responses import (
 )
 
 EXECUTE = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{REST_API['id']}"
+
+COLLECTORS_UNDER_TEST = tuple(c for c in COLLECTORS if c.key in ("lambda", "apigateway"))
+
+
+def sync(**kwargs):
+    """Sync only what these tests look at: Lambda (functions and their policies) and apigateway."""
+    return sync_account(["us-east-1"], collectors=COLLECTORS_UNDER_TEST, **kwargs)
 
 
 def lambda_uri(function_arn, region="us-east-1"):
@@ -73,7 +81,7 @@ def edges_by_key(api_arn):
 
 @pytest.mark.django_db
 def test_it_links_every_lambda_method_of_a_rest_api_to_its_function(rest_api):
-    run = sync_account(["us-east-1"])
+    run = sync()
 
     assert run.status == "success", run.errors
     api = Resource.objects.get(arn=rest_api["arn"])
@@ -119,7 +127,7 @@ def test_it_links_every_lambda_method_of_a_rest_api_to_its_function(rest_api):
 
 @pytest.mark.django_db
 def test_it_reads_each_api_with_one_get_resources_and_no_call_per_method(rest_api):
-    run = sync_account(["us-east-1"])
+    run = sync()
     # GetRestApis, GetResources, GetAuthorizers: five methods and an authorizer cost nothing more.
     assert run.api_calls_by_service["apigateway"] == 3
 
@@ -136,7 +144,7 @@ def test_it_skips_get_authorizers_when_no_method_uses_an_authorizer(aws, role_ar
     client.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="GET",
                            type="AWS_PROXY", integrationHttpMethod="POST", uri=lambda_uri(fn))
 
-    run = sync_account(["us-east-1"])
+    run = sync()
 
     assert run.api_calls_by_service["apigateway"] == 2
     edges = edges_by_key(f"arn:aws:apigateway:us-east-1::/restapis/{api['id']}")
@@ -149,7 +157,7 @@ def test_a_method_is_permitted_only_when_the_function_policy_allows_its_route(aw
         FunctionName="users", StatementId="apigw-get-user", Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com", SourceArn=f"{rest_api['execute']}/*/GET/users/{{id}}")
 
-    sync_account(["us-east-1"])
+    sync()
 
     edges = edges_by_key(rest_api["arn"])
     assert edges["GET /users/{id}"].attributes["permitted"] is True
@@ -168,7 +176,7 @@ def test_an_api_deleted_between_list_and_get_resources_is_skipped_cleanly(aws, r
             aws("apigateway").delete_rest_api(restApiId=doomed)
 
     session.events.register("before-parameter-build.apigateway.GetResources", delete_first)
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "success", run.errors
     assert not Resource.objects.filter(arn__endswith=f"/restapis/{doomed}").exists()
@@ -177,11 +185,11 @@ def test_an_api_deleted_between_list_and_get_resources_is_skipped_cleanly(aws, r
 
 @pytest.mark.django_db
 def test_access_denied_fails_the_service_and_keeps_its_previous_graph(rest_api):
-    sync_account(["us-east-1"])
+    sync()
     session = faults.session()
     faults.deny(session, "apigateway", "GetResources")
 
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "partial"
     assert [(e["service"], e["code"]) for e in run.errors if e.get("fatal")] == [
@@ -300,7 +308,7 @@ def test_it_fetches_methods_one_by_one_only_when_an_endpoint_ignores_the_embed(r
                 resource["resourceMethods"][verb] = {}
 
     session.events.register("after-call.apigateway.GetResources", strip_method_bodies)
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "success", run.errors
     assert set(edges_by_key(rest_api["arn"])) == {"GET /users/{id}", "ANY /users/{id}",

@@ -1,5 +1,6 @@
 import pytest
 
+from flows.aws import COLLECTORS
 from flows.aws.apigateway import transform_authorizers
 from flows.aws.apigatewayv2 import (
     route_authorizer_users,
@@ -23,6 +24,13 @@ from tests.data.apigateway_responses import (
     WEBSOCKET_INTEGRATIONS,
     WEBSOCKET_ROUTES,
 )
+
+COLLECTORS_UNDER_TEST = tuple(c for c in COLLECTORS if c.key in ("lambda", "apigatewayv2"))
+
+
+def sync(**kwargs):
+    """Sync only what these tests look at: Lambda (functions and their policies) and apigatewayv2."""
+    return sync_account(["us-east-1"], collectors=COLLECTORS_UNDER_TEST, **kwargs)
 
 
 def lambda_uri(function_arn, region="us-east-1"):
@@ -74,7 +82,7 @@ def edges_by_key(api_arn):
 
 @pytest.mark.django_db
 def test_it_links_every_websocket_route_to_its_function(apis):
-    run = sync_account(["us-east-1"])
+    run = sync()
 
     assert run.status == "success", run.errors
     api = Resource.objects.get(arn=apis["ws_arn"])
@@ -110,14 +118,14 @@ def test_it_links_every_websocket_route_to_its_function(apis):
 
 @pytest.mark.django_db
 def test_it_lists_authorizers_only_of_apis_whose_routes_use_one(apis):
-    run = sync_account(["us-east-1"])
+    run = sync()
     # GetApis; GetRoutes and GetIntegrations per API; GetAuthorizers for the WebSocket API only.
     assert run.api_calls_by_service["apigatewayv2"] == 1 + 2 * 2 + 1
 
 
 @pytest.mark.django_db
 def test_it_links_an_http_api_route_on_a_plain_function_arn(apis):
-    sync_account(["us-east-1"])
+    sync()
 
     api = Resource.objects.get(arn=apis["http_arn"])
     assert api.attributes["protocol_type"] == "HTTP"
@@ -140,7 +148,7 @@ def test_a_route_is_permitted_only_when_the_function_policy_allows_it(aws, apis)
         FunctionName="connect", StatementId="ws-any-route", Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com", SourceArn=f"{apis['execute']}:{apis['ws']}/*")
 
-    sync_account(["us-east-1"])
+    sync()
 
     assert Edge.objects.get(source_arn=apis["http_arn"]).attributes["permitted"] is True
     edges = edges_by_key(apis["ws_arn"])
@@ -158,7 +166,7 @@ def test_an_api_deleted_between_list_and_get_routes_is_skipped_cleanly(aws, apis
             aws("apigatewayv2").delete_api(ApiId=apis["http"])
 
     session.events.register("before-parameter-build.apigatewayv2.GetRoutes", delete_first)
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "success", run.errors
     assert not Resource.objects.filter(arn=apis["http_arn"]).exists()
@@ -167,11 +175,11 @@ def test_an_api_deleted_between_list_and_get_routes_is_skipped_cleanly(aws, apis
 
 @pytest.mark.django_db
 def test_access_denied_fails_the_service_and_keeps_its_previous_graph(apis):
-    sync_account(["us-east-1"])
+    sync()
     session = faults.session()
     faults.deny(session, "apigatewayv2", "GetIntegrations")
 
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "partial"
     assert [(e["service"], e["code"]) for e in run.errors if e.get("fatal")] == [

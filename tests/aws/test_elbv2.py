@@ -1,5 +1,6 @@
 import pytest
 
+from flows.aws import COLLECTORS
 from flows.aws.elbv2 import (
     forwarded_target_groups,
     lambda_targets,
@@ -26,6 +27,13 @@ from tests.data.elbv2_responses import (
     TARGET_GROUPS,
     TARGET_HEALTH,
 )
+
+COLLECTORS_UNDER_TEST = tuple(c for c in COLLECTORS if c.key in ("lambda", "elbv2"))
+
+
+def sync(**kwargs):
+    """Sync only what these tests look at: Lambda (functions and their policies) and elbv2."""
+    return sync_account(["us-east-1"], collectors=COLLECTORS_UNDER_TEST, **kwargs)
 
 
 def subnets(aws):
@@ -72,7 +80,7 @@ def alb_edges(alb):
 
 @pytest.mark.django_db
 def test_it_links_an_alb_to_functions_through_rules_and_lambda_target_groups(alb):
-    run = sync_account(["us-east-1"])
+    run = sync()
 
     assert run.status == "success", run.errors
     node = Resource.objects.get(arn=alb["arn"])
@@ -110,7 +118,7 @@ def test_it_links_an_alb_to_functions_through_rules_and_lambda_target_groups(alb
 
 @pytest.mark.django_db
 def test_it_reads_target_health_only_for_lambda_target_groups(alb):
-    run = sync_account(["us-east-1"])
+    run = sync()
     # LBs, target groups, tags, health x2 (not the instance group), listeners and rules of the
     # ALB only (nothing for the network load balancer).
     assert run.api_calls_by_service["elbv2"] == 7
@@ -122,7 +130,7 @@ def test_an_alb_route_is_permitted_only_with_the_target_group_as_source(aws, alb
         FunctionName="api", StatementId="alb", Action="lambda:InvokeFunction",
         Principal="elasticloadbalancing.amazonaws.com", SourceArn=alb["api_tg"])
 
-    sync_account(["us-east-1"])
+    sync()
 
     edges = alb_edges(alb)
     assert edges["HTTP:80 10"].attributes["permitted"] is True
@@ -138,7 +146,7 @@ def test_a_listener_deleted_between_list_and_describe_rules_is_skipped_cleanly(a
             aws("elbv2").delete_listener(ListenerArn=alb["listener"])
 
     session.events.register("before-parameter-build.elbv2.DescribeRules", delete_first)
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "success", run.errors
     assert Resource.objects.filter(arn=alb["arn"]).exists()
@@ -147,11 +155,11 @@ def test_a_listener_deleted_between_list_and_describe_rules_is_skipped_cleanly(a
 
 @pytest.mark.django_db
 def test_access_denied_fails_the_service_and_keeps_its_previous_graph(alb):
-    sync_account(["us-east-1"])
+    sync()
     session = faults.session()
     faults.deny(session, "elbv2", "DescribeTargetHealth")
 
-    run = sync_account(["us-east-1"], session=session)
+    run = sync(session=session)
 
     assert run.status == "partial"
     assert [(e["service"], e["code"]) for e in run.errors if e.get("fatal")] == [

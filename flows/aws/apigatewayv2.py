@@ -96,7 +96,7 @@ def transform_routes(api, routes, integrations, partition, region, account):
     for route in routes or []:
         if not isinstance(route, dict):
             continue
-        route_key = route.get("RouteKey") or ""
+        route_key = str(route.get("RouteKey") or "")
         target = route.get("Target")
         if not isinstance(target, str) or not target.startswith("integrations/"):
             continue  # no integration yet (or a mock-only route)

@@ -94,7 +94,9 @@ def to_sarif(findings, action_data, *, artifact=None):
             "message": {"text": f"{finding.title}. {finding.detail}"},
             "locations": [{
                 "logicalLocations": [{"fullyQualifiedName": finding.principal, "kind": "resource"}],
-                **({"physicalLocation": {"artifactLocation": {"uri": artifact}}} if artifact else {}),
+                # Code scanning places results on a file: the authorization details, line 1.
+                **({"physicalLocation": {"artifactLocation": {"uri": artifact},
+                                         "region": {"startLine": 1}}} if artifact else {}),
             }],
             "partialFingerprints": {"flowscope/v1": "|".join(
                 [finding.principal, str(finding.category), finding.title])},

@@ -269,3 +269,41 @@ def test_it_survives_malformed_client_frames(channel_layer, user, monkeypatch, f
 
     assert run(scenario) == {"type": "sync", "run": {"id": 2}}
     assert asked == []
+
+
+def test_it_replays_invocations_the_live_store_holds(channel_layer, user):
+    from django.db import transaction
+
+    from flows.live.store import apply_events, ensure_counter
+    from tests.data.lambda_logs import REQUEST_ID, TEXT_END, TEXT_REPORT_WARM, TEXT_START
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:worker"
+    stream = "2026/11/26/[$LATEST]0123456789abcdef"
+    events = [
+        {"timestamp": 1_764_151_200_000 + i, "message": line, "logStreamName": stream}
+        for i, line in enumerate([TEXT_START, TEXT_END, TEXT_REPORT_WARM])
+    ]
+    ensure_counter()
+    with transaction.atomic():
+        stored = apply_events(events, [arn], "/aws/lambda/worker", {})
+    assert stored.invocations == 1
+
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        await communicator.connect()
+        await communicator.send_json_to({"type": "resume", "last_invocation_id": 0})
+        replayed = await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to(
+            {"type": "resume", "last_invocation_id": replayed["items"][-1]["id"]}
+        )
+        nothing_new = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return replayed, nothing_new
+
+    replayed, nothing_new = run(scenario)
+
+    assert replayed["replay"] is True
+    assert [(i["function"], i["request_id"], i["duration_ms"]) for i in replayed["items"]] == [
+        (arn, REQUEST_ID, 102.25)
+    ]
+    assert nothing_new["items"] == []

@@ -182,6 +182,20 @@ def _full_access_finding(principal):
     return finding
 
 
+# Actions that act on a user: granted only on the caller itself (the self-service pattern
+# "user/${aws:username}"), they reach no one more privileged.
+ON_USERS = {"iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"}
+SELF_VARIABLE = "${aws:username}"
+
+
+def _beyond_self(principal, action):
+    grants = principal.permissions.grants_for(action)
+    if action not in ON_USERS or principal.kind != "user":
+        return grants
+    return [g for g in grants if g.not_resource or any(
+        r != principal.arn and not r.endswith("/" + SELF_VARIABLE) for r in g.resources)]
+
+
 def check_escalation(principal):
     if principal.permissions.full_access:
         return []  # reported once as admin
@@ -189,7 +203,7 @@ def check_escalation(principal):
     for path in PATHS:
         matched = {}
         for alternatives in path.requires:
-            found = {a: g for a in alternatives if (g := principal.permissions.grants_for(a))}
+            found = {a: g for a in alternatives if (g := _beyond_self(principal, a))}
             if not found:
                 break
             matched.update(found)

@@ -157,3 +157,14 @@ def test_infrastructure_writes_scoped_to_named_resources_are_not_reported():
     table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders"
     findings = check_identity(principal(allow(["dynamodb:DeleteTable", "dynamodb:PutItem"], table)))
     assert not by_category(findings, Category.INFRASTRUCTURE_MODIFICATION)
+
+
+def test_managing_only_ones_own_access_keys_is_not_escalation():
+    own = f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"
+    findings = check_identity(principal(allow(["iam:CreateAccessKey", "iam:UpdateLoginProfile"], own),
+                                        kind="user"))
+    assert not by_category(findings, Category.PRIVILEGE_ESCALATION)
+    assert by_category(findings, Category.CREDENTIALS_EXPOSURE)
+    anyone = check_identity(principal(allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/*"),
+                                      kind="user"))
+    assert by_category(anyone, Category.PRIVILEGE_ESCALATION)

@@ -24,6 +24,9 @@ FRAME_INTERVAL = 0.1
 # not make the server hold an unbounded backlog); the next frame says how many were dropped.
 MAX_PENDING_INVOCATIONS = 2000
 REPLAY_LIMIT = 1000
+# Channel layers drop group members after a day (group_expiry); a dashboard left open longer
+# would go quiet without a word. Joining again well before that keeps it subscribed.
+GROUP_REJOIN_SECONDS = 3600
 UNAUTHENTICATED = 4401
 
 
@@ -101,11 +104,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self.sender = asyncio.create_task(self._send_paced())
+        self.rejoiner = asyncio.create_task(self._stay_in_group())
 
     async def disconnect(self, code):
-        sender = getattr(self, "sender", None)
-        if sender is not None:
-            sender.cancel()
+        for task in (getattr(self, "sender", None), getattr(self, "rejoiner", None)):
+            if task is not None:
+                task.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -143,6 +147,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             raise
         except Exception:
             log.exception("live WebSocket sender stopped")
+
+    async def _stay_in_group(self):
+        while True:
+            await asyncio.sleep(GROUP_REJOIN_SECONDS)
+            try:
+                await self.channel_layer.group_add(self.group, self.channel_name)
+            except Exception:
+                log.warning("could not renew the live group membership", exc_info=True)
 
     async def _resume(self, last_id):
         """Replay the invocations the client missed while it was away."""

@@ -307,3 +307,24 @@ def test_it_replays_invocations_the_live_store_holds(channel_layer, user):
         (arn, REQUEST_ID, 102.25)
     ]
     assert nothing_new["items"] == []
+
+
+def test_it_stays_subscribed_past_the_layers_group_expiry(settings, user, monkeypatch):
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"group_expiry": 1},
+        }
+    }
+    monkeypatch.setattr("flows.consumers.GROUP_REJOIN_SECONDS", 0.3)
+
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        await communicator.connect()
+        await asyncio.sleep(2.5)  # the first membership is expired by now
+        await apublish("sync", {"run": {"id": 3}})
+        received = await communicator.receive_json_from(timeout=2)
+        await communicator.disconnect()
+        return received
+
+    assert run(scenario) == {"type": "sync", "run": {"id": 3}}

@@ -187,3 +187,15 @@ def test_it_creates_a_token_from_the_command_line(client, user):
 def test_it_refuses_a_token_for_an_unknown_user(db):
     with pytest.raises(CommandError, match="no user named 'nobody'"):
         call_command("create_api_token", "nobody")
+
+
+def test_it_returns_to_a_deep_link_after_login(client, user):
+    from urllib.parse import parse_qs, urlparse
+
+    arn = "arn:aws:iam::123456789012:role/service-role/worker"
+    login_url = client.get(f"/node/{arn}")["Location"]
+    next_url = parse_qs(urlparse(login_url).query)["next"][0]
+
+    response = client.post(login_url, {"username": "ada", "password": PASSWORD, "next": next_url})
+
+    assert client.get(response["Location"]).context["config"]["focus"] == arn

@@ -300,3 +300,23 @@ def test_quiet_groups_back_off_within_a_quarter_of_the_budget(settings):
     assert next_poll_delay(False, 0, 1000, 25) == (2.0, 1)
     assert next_poll_delay(False, 30, 1000, 25)[0] == quiet_interval(1000, 25) == 160.0
     assert quiet_interval(10, 25) == 60.0
+
+
+def test_a_start_ingested_after_its_report_joins_the_same_invocation(aws, worker):
+    request_id = str(uuid.uuid4())
+    start, end, report = invocation_lines(request_id, now_ms() - 8000)
+    put_lines(aws, GROUP, STREAM, [end, report])
+    published = []
+    poll_all(published=published)
+    first = Invocation.objects.get(request_id=request_id)
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late-start", [start])
+    LogCursor.objects.update(last_catchup_ms=0)
+
+    poll_all(published=published)
+
+    row = Invocation.objects.get(request_id=request_id)
+    assert row.started_at <= first.started_at
+    assert row.seq == first.seq
+    assert len(row.log_lines) == 3
+    assert [item["request_id"] for item in published] == [request_id]
+    assert sum(m.count for m in InvocationMinute.objects.all()) == 1

@@ -1,0 +1,391 @@
+"""Live invocations benchmark: log events in the emulator -> pollers -> Redis channel layer.
+
+Writes M invocations (START, END, REPORT: three lines each) across K functions into the
+emulator's CloudWatch Logs at a set rate, while P poller processes run the real pipeline
+(FilterLogEvents with the shared Redis limiter at the real 25 TPS quota, parsing, Postgres
+writes with the cursor in the same transaction, the one publisher) and a client subscribed to
+the Channels group the /ws/live/ consumer forwards counts what arrives.
+
+Reports throughput, latency from "readable through the logs API" (PutLogEvents returned) to
+"received by the client" (p50/p95/p99), lost and duplicated invocations, poller memory over the
+run, and the FilterLogEvents calls per minute of an idle and a busy 1,000-function account
+(simulated scheduler: same scheduling functions, no emulator).
+
+    .venv/bin/python bench/live_bench.py                      # M=100,000 K=20 rate=5,000/s
+    .venv/bin/python bench/live_bench.py --invocations 20000 --rate 2000
+
+Needs Postgres and Redis (defaults: 127.0.0.1, database flowscope_live_bench, recreated).
+
+The emulator runs in its own process. moto's FilterLogEvents scans every event of a log group
+on every call (cost grows with the group's size, not the window asked for); the harness gives
+it a bisect on the start time for streams written in time order, so the figures measure
+Flowscope rather than that scan. Nothing in Flowscope's code changes for the benchmark.
+"""
+import argparse
+import asyncio
+import heapq
+import json
+import multiprocessing as mp
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def _django(database_url, redis_url, extra_env=None):
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["FLOWSCOPE_REDIS_PREFIX"] = "flowscope-live-bench"
+    os.environ.update(extra_env or {})
+    import django
+
+    django.setup()
+
+
+# ---------------------------------------------------------------- emulator process
+
+
+def _fast_filter_for_sorted_streams():
+    """Harness only: bisect FilterLogEvents' start time in streams written in time order."""
+    import bisect
+
+    from moto.logs import models
+
+    original_filter = models.LogStream.filter_log_events
+    original_put = models.LogStream.put_log_events
+
+    def put_log_events(self, log_events):
+        timestamps = [event["timestamp"] for event in log_events]
+        last = getattr(self, "_bench_last_ts", None)
+        if timestamps and ((last is not None and timestamps[0] < last) or timestamps != sorted(timestamps)):
+            self._bench_unsorted = True
+        if timestamps:
+            self._bench_last_ts = timestamps[-1]
+        return original_put(self, log_events)
+
+    def filter_log_events(self, start_time, end_time, filter_pattern):
+        if filter_pattern or getattr(self, "_bench_unsorted", False):
+            return original_filter(self, start_time, end_time, filter_pattern)
+        first = bisect.bisect_left(self.events, start_time or 0, key=lambda e: e.timestamp)
+        result = []
+        for event in self.events[first:]:
+            if end_time and event.timestamp > end_time:
+                break
+            item = event.to_filter_dict()
+            item["logStreamName"] = self.log_stream_name
+            result.append(item)
+        return result
+
+    models.LogStream.put_log_events = put_log_events
+    models.LogStream.filter_log_events = filter_log_events
+
+
+def emulator_process(port, ready):
+    import logging
+
+    from flows.demo.emulator import Emulator
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    _fast_filter_for_sorted_streams()
+    emulator = Emulator(port=port).start()
+    ready.put(emulator.endpoint)
+    while True:
+        time.sleep(3600)
+
+
+# ---------------------------------------------------------------- writer process
+
+
+def writer_process(endpoint, functions, total, rate, out_path, start_at):
+    import boto3
+
+    logs = boto3.client("logs", region_name=REGION, endpoint_url=endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    streams = {}
+    for name in functions:
+        group = f"/aws/lambda/{name}"
+        stream = f"2026/11/26/[$LATEST]{uuid.uuid4().hex}"
+        for call, kwargs in ((logs.create_log_group, {"logGroupName": group}),
+                             (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream})):
+            try:
+                call(**kwargs)
+            except logs.exceptions.ResourceAlreadyExistsException:
+                pass
+        streams[name] = (group, stream)
+    while time.time() < start_at:
+        time.sleep(0.01)
+    readable = []       # (request id, time PutLogEvents returned)
+    written = 0
+    tick = 0.1
+    began = time.monotonic()
+    rng = random.Random(1)
+    while written < total:
+        due = min(total, int((time.monotonic() - began + tick) * rate))
+        batch = due - written
+        if batch <= 0:
+            time.sleep(0.005)
+            continue
+        per_function = {}
+        now = int(time.time() * 1000)
+        for i in range(batch):
+            name = functions[(written + i) % len(functions)]
+            request_id = str(uuid.uuid4())
+            duration = rng.uniform(2, 80)
+            cold = rng.random() < 0.01
+            report = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+                      f"Billed Duration: {int(duration) + 1} ms\tMemory Size: 256 MB\t"
+                      f"Max Memory Used: {rng.randint(60, 120)} MB\t"
+                      + (f"Init Duration: {rng.uniform(150, 600):.2f} ms\t" if cold else "") + "\n")
+            per_function.setdefault(name, ([], []))
+            events, ids = per_function[name]
+            events += [{"timestamp": now, "message": f"START RequestId: {request_id} Version: $LATEST\n"},
+                       {"timestamp": now, "message": f"END RequestId: {request_id}\n"},
+                       {"timestamp": now, "message": report}]
+            ids.append(request_id)
+        for name, (events, ids) in per_function.items():
+            group, stream = streams[name]
+            for start in range(0, len(events), 9999):
+                logs.put_log_events(logGroupName=group, logStreamName=stream,
+                                    logEvents=events[start:start + 9999])
+            done = time.time()
+            readable += [(request_id, done) for request_id in ids]
+        written = due
+    with open(out_path, "w") as handle:
+        json.dump(readable, handle)
+
+
+# ---------------------------------------------------------------- poller processes
+
+
+def poller_process(database_url, redis_url, endpoint, stop, profile_path):
+    _django(database_url, redis_url, {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION})
+    from flows.live.poller import poll_loop
+
+    if not profile_path:
+        poll_loop(stop=stop.is_set, idle_sleep=0.05)
+        return
+    import cProfile
+
+    cProfile.runctx("poll_loop(stop=stop.is_set, idle_sleep=0.05)", globals(),
+                    {"poll_loop": poll_loop, "stop": stop}, profile_path)
+
+
+def rss_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    except (OSError, KeyError, ValueError):
+        return None, None
+
+
+# ---------------------------------------------------------------- client
+
+
+async def receive(expected, deadline_after_writer, writer_done, received):
+    from channels.layers import get_channel_layer
+
+    from flows.publish import group_name
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(group_name(), channel)
+    quiet_since = None
+    while True:
+        try:
+            message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+        except asyncio.TimeoutError:
+            message = None
+        now = time.time()
+        if message and message.get("message", {}).get("type") == "invocations":
+            for item in message["message"]["items"]:
+                received.append((item["request_id"], now))
+        if len({r for r, _ in received}) >= expected:
+            return
+        if writer_done.is_set():
+            quiet_since = quiet_since or now
+            if now - quiet_since > deadline_after_writer:
+                return
+
+
+# ---------------------------------------------------------------- API calls per minute
+
+
+def simulate_calls_per_minute(groups=1000, busy=0, tps=25.0, minutes=30, interval=1.0):
+    """FilterLogEvents calls per minute the scheduler makes for ``groups`` log groups, ``busy``
+    of which have events at every poll; the budget is enforced as the shared limiter does."""
+    from flows.live.poller import next_poll_delay
+
+    heap = [(random.Random(i).uniform(0, 5), i, 0) for i in range(groups)]
+    heapq.heapify(heap)
+    next_token = 0.0
+    calls = []
+    end = minutes * 60.0
+    while heap:
+        due, group, quiet = heapq.heappop(heap)
+        at = max(due, next_token)
+        if at > end:
+            break
+        next_token = at + 1.0 / tps
+        calls.append(at)
+        delay, quiet = next_poll_delay(group < busy, quiet, groups, tps)
+        heapq.heappush(heap, (at + delay, group, quiet))
+    window = [t for t in calls if t >= end - 10 * 60]  # steady state: the last 10 minutes
+    return len(window) / 10.0
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--invocations", "-m", type=int, default=100_000)
+    parser.add_argument("--functions", "-k", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=5000.0, help="invocations written per second")
+    parser.add_argument("--pollers", type=int, default=2, help="poller processes (Celery workers)")
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/flowscope_live_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="cProfile the pollers into /tmp")
+    args = parser.parse_args()
+
+    import psycopg
+
+    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
+    db_name = args.database_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    _django(args.database_url, args.redis_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from flows.live.poller import quiet_interval
+    from flows.models import Account, Resource
+
+    import redis
+
+    client = redis.Redis.from_url(args.redis_url)
+    for key in client.scan_iter("flowscope-live-bench*"):
+        client.delete(key)
+
+    ctx = mp.get_context("spawn")
+    ready = ctx.Queue()
+    emulator = ctx.Process(target=emulator_process, args=(args.port, ready), daemon=True)
+    emulator.start()
+    endpoint = ready.get(timeout=60)
+
+    account = Account.objects.create(account_id=ACCOUNT)
+    names = [f"bench-fn-{i:04d}" for i in range(args.functions)]
+    Resource.objects.bulk_create([Resource(
+        account=account, arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        type="lambda_function", name=name, region=REGION, origin=f"lambda:{REGION}",
+        attributes={"log_group": f"/aws/lambda/{name}", "memory_size": 256}) for name in names])
+
+    stop = ctx.Event()
+    pollers = [ctx.Process(target=poller_process, args=(args.database_url, args.redis_url,
+                                                        endpoint, stop,
+                                                        f"/tmp/live-poller-{i}.prof" if args.profile else None),
+                           daemon=True)
+               for i in range(args.pollers)]
+    for poller in pollers:
+        poller.start()
+    readable_path = f"/tmp/live-bench-{os.getpid()}.json"
+    start_at = time.time() + 8  # pollers start up, create cursors and poll empty groups first
+    writer = ctx.Process(target=writer_process, args=(endpoint, names, args.invocations,
+                                                      args.rate, readable_path, start_at))
+    writer.start()
+
+    received = []
+    import threading
+
+    writer_done = threading.Event()
+    rss_samples = []
+
+    def watch():
+        while not writer_done.is_set() or any(p.is_alive() for p in pollers):
+            rss_samples.append((time.time(), [rss_mb(p.pid)[0] for p in pollers]))
+            if not writer.is_alive():
+                writer_done.set()
+            time.sleep(2)
+            if stop.is_set():
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    asyncio.run(receive(args.invocations, 20.0, writer_done, received))
+    peaks = [rss_mb(p.pid)[1] for p in pollers]
+    stop.set()
+    writer.join()
+    for poller in pollers:
+        poller.join(timeout=20)
+        if poller.is_alive():
+            poller.kill()
+    emulator.kill()
+
+    with open(readable_path) as handle:
+        readable = dict(json.load(handle))
+    os.unlink(readable_path)
+    first_seen = {}
+    for request_id, at in received:
+        first_seen.setdefault(request_id, at)
+    duplicates = len(received) - len(first_seen)
+    lost = len(set(readable) - set(first_seen))
+    latencies = sorted(first_seen[r] - readable[r] for r in first_seen if r in readable)
+    written_span = max(readable.values()) - min(readable.values())
+    delivered_span = max(first_seen.values()) - min(readable.values())
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
+
+    from django.db import connection
+
+    from flows.models import Invocation, LogCursor
+
+    stats = {}
+    for cursor in LogCursor.objects.all():
+        for key, value in cursor.stats.items():
+            stats[key] = stats.get(key, 0) + value
+    stored = Invocation.objects.exclude(seq=None).count()
+    connection.close()
+    # Memory after start-up (a quarter into the run) against the end: flat or growing.
+    rss_during = [max(x for x in sample if x) for _, sample in rss_samples if any(sample)]
+    rss_during = rss_during[len(rss_during) // 4:]
+
+    print(f"invocations written      {len(readable):,} across {args.functions} functions "
+          f"at {len(readable) / written_span:,.0f}/s (target rate {args.rate:,.0f}/s)")
+    print(f"received by the client   {len(first_seen):,} (stored {stored:,})")
+    print(f"end-to-end throughput    {len(first_seen) / delivered_span:,.0f} invocations/s")
+    print(f"latency p50/p95/p99      {pct(50):.2f} s / {pct(95):.2f} s / {pct(99):.2f} s "
+          f"(max {latencies[-1] if latencies else float('nan'):.2f} s)")
+    print(f"lost / duplicated        {lost} / {duplicates}")
+    print(f"poller peak RSS          {', '.join(f'{p:.0f} MB' for p in peaks if p)}; "
+          f"RSS a quarter in / at the end {rss_during[0] if rss_during else 0:.0f} / "
+          f"{rss_during[-1] if rss_during else 0:.0f} MB")
+    print(f"FilterLogEvents calls    {stats.get('api_calls', 0):,} "
+          f"({stats.get('api_calls', 0) / delivered_span * 60:,.0f}/min), "
+          f"events read {stats.get('events', 0):,}, re-read and skipped {stats.get('duplicates', 0):,}")
+    idle = simulate_calls_per_minute(1000, 0)
+    busy = simulate_calls_per_minute(1000, 100)
+    very_busy = simulate_calls_per_minute(1000, 1000)
+    print(f"1,000-function account   idle {idle:,.0f} calls/min (quiet interval "
+          f"{quiet_interval(1000, 25):.0f} s), 100 busy {busy:,.0f} calls/min, "
+          f"all busy {very_busy:,.0f} calls/min (quota 25 TPS = 1,500/min)")
+    ok = (len(first_seen) / delivered_span >= 5000 and pct(95) <= 1.5 and lost == 0 and duplicates == 0)
+    print(f"targets (>= 5,000/s, p95 <= 1.5 s, 0 lost, 0 dup): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

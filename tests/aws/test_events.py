@@ -3,9 +3,21 @@ import pytest
 from flows.aws.events import transform_rule, transform_target
 from flows.models import Edge, Resource
 from flows.sync import sync_account
-from tests.data.collector_hooks import before_each_call, deny, make_function, make_queue, only, session
-from tests.data.events_responses import (LAMBDA_TARGET_ON_ALIAS, RULE, SCHEDULE_RULE,
-                                         STATE_MACHINE_TARGET, TARGET_WITHOUT_ARN)
+from tests.data.collector_hooks import (
+    before_each_call,
+    deny,
+    make_function,
+    make_queue,
+    only,
+    session,
+)
+from tests.data.events_responses import (
+    LAMBDA_TARGET_ON_ALIAS,
+    RULE,
+    SCHEDULE_RULE,
+    STATE_MACHINE_TARGET,
+    TARGET_WITHOUT_ARN,
+)
 
 ACCOUNT = "123456789012"
 PATTERN = '{"source": ["shop.orders"]}'

@@ -3,10 +3,21 @@ import pytest
 from flows.aws.s3 import transform_bucket, transform_notifications
 from flows.models import Edge, Resource
 from flows.sync import sync_account
-from tests.data.collector_hooks import (before_each_call, count_calls, make_function, make_queue,
-                                        only, reshape, session)
-from tests.data.s3_responses import (BUCKET, BUCKET_ARN, NOTIFICATION,
-                                     NOTIFICATION_WITH_WRONG_TARGETS)
+from tests.data.collector_hooks import (
+    before_each_call,
+    count_calls,
+    make_function,
+    make_queue,
+    only,
+    reshape,
+    session,
+)
+from tests.data.s3_responses import (
+    BUCKET,
+    BUCKET_ARN,
+    NOTIFICATION,
+    NOTIFICATION_WITH_WRONG_TARGETS,
+)
 
 ACCOUNT = "123456789012"
 CREATED = ["s3:ObjectCreated:*"]

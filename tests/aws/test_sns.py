@@ -3,12 +3,23 @@ import pytest
 from flows.aws.sns import transform_subscription, transform_topic
 from flows.models import Edge, Resource
 from flows.sync import sync_account
-from tests.data.collector_hooks import (before_each_call, deny, make_function, make_queue, only,
-                                        session)
-from tests.data.sns_responses import (HTTPS_SUBSCRIPTION, LAMBDA_SUBSCRIPTION_ON_ALIAS,
-                                      LAMBDA_SUBSCRIPTION_TO_NON_FUNCTION,
-                                      PENDING_SQS_SUBSCRIPTION, TOPIC_ARN, TOPIC_ATTRIBUTES,
-                                      TOPIC_ATTRIBUTES_BAD_POLICY)
+from tests.data.collector_hooks import (
+    before_each_call,
+    deny,
+    make_function,
+    make_queue,
+    only,
+    session,
+)
+from tests.data.sns_responses import (
+    HTTPS_SUBSCRIPTION,
+    LAMBDA_SUBSCRIPTION_ON_ALIAS,
+    LAMBDA_SUBSCRIPTION_TO_NON_FUNCTION,
+    PENDING_SQS_SUBSCRIPTION,
+    TOPIC_ARN,
+    TOPIC_ATTRIBUTES,
+    TOPIC_ATTRIBUTES_BAD_POLICY,
+)
 
 
 @pytest.mark.django_db

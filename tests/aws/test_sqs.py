@@ -6,9 +6,15 @@ from flows.aws.sqs import transform_queue
 from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests.data.collector_hooks import before_each_call, deny, make_queue, only, reshape, session
-from tests.data.sqs_responses import (DLQ_ARN, FIFO_QUEUE_ATTRIBUTES, MALFORMED_REDRIVE_ATTRIBUTES,
-                                      NON_NUMERIC_ATTRIBUTES, QUEUE_ARN, QUEUE_URL,
-                                      REDRIVE_WITHOUT_TARGET_ATTRIBUTES)
+from tests.data.sqs_responses import (
+    DLQ_ARN,
+    FIFO_QUEUE_ATTRIBUTES,
+    MALFORMED_REDRIVE_ATTRIBUTES,
+    NON_NUMERIC_ATTRIBUTES,
+    QUEUE_ARN,
+    QUEUE_URL,
+    REDRIVE_WITHOUT_TARGET_ATTRIBUTES,
+)
 
 ACCOUNT = "123456789012"
 
@@ -76,7 +82,7 @@ def test_it_notes_a_malformed_redrive_policy_and_keeps_the_queue(aws):
 
 @pytest.mark.django_db
 def test_it_skips_a_queue_deleted_between_listing_and_describing(aws):
-    kept_url, kept_arn = make_queue(aws, "kept")
+    _, kept_arn = make_queue(aws, "kept")
     doomed_url, _ = make_queue(aws, "doomed")
     racing = session()
 

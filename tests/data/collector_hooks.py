@@ -6,6 +6,7 @@ moto never returns).
 """
 import io
 import zipfile
+from types import SimpleNamespace
 
 import boto3
 
@@ -38,13 +39,10 @@ def before_each_call(session, service, operation, action):
 
 def deny(session, service, operation):
     """Make service.operation answer AccessDenied, as a missing IAM permission would."""
-    class Http:
-        status_code = 403
-        headers = {}
-
     def handler(**kwargs):
-        return Http(), {"Error": {"Code": "AccessDenied", "Message": f"not allowed: {operation}"},
-                        "ResponseMetadata": {"HTTPStatusCode": 403}}
+        refused = {"Error": {"Code": "AccessDenied", "Message": f"not allowed: {operation}"},
+                   "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return SimpleNamespace(status_code=403, headers={}), refused
 
     session.events.register(f"before-call.{service}.{operation}", handler)
 

@@ -9,7 +9,7 @@ OLD_PROVISIONED_TABLE = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "ItemCount": 1200,
     "TableSizeBytes": 48000,
-    "CreationDateTime": datetime.datetime(2016, 3, 1, tzinfo=datetime.timezone.utc),
+    "CreationDateTime": datetime.datetime(2016, 3, 1, tzinfo=datetime.UTC),
     "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
 }
 

@@ -15,7 +15,7 @@ ROLE = {
     "RoleName": "chat-fn",
     "RoleId": "AROAEXAMPLE0000000001",
     "Arn": "arn:aws:iam::123456789012:role/service/chat-fn",
-    "CreateDate": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+    "CreateDate": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
     # The raw API URL-encodes documents; some paths hand them on undecoded.
     "AssumeRolePolicyDocument": quote(json.dumps(TRUST)),
     "RolePolicyList": [
@@ -30,7 +30,7 @@ ROLE = {
     "PermissionsBoundary": {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
                             "PermissionsBoundaryArn": "arn:aws:iam::123456789012:policy/boundary"},
     "Tags": [{"Key": "team", "Value": "chat"}],
-    "RoleLastUsed": {"LastUsedDate": datetime.datetime(2024, 6, 1, tzinfo=datetime.timezone.utc),
+    "RoleLastUsed": {"LastUsedDate": datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC),
                      "Region": "eu-west-1"},
     "InstanceProfileList": [],
 }

@@ -6,7 +6,7 @@ STREAM_SUMMARY = {
     "StreamARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
     "StreamStatus": "ACTIVE",
     "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
-    "StreamCreationTimestamp": datetime.datetime(2024, 2, 1, tzinfo=datetime.timezone.utc),
+    "StreamCreationTimestamp": datetime.datetime(2024, 2, 1, tzinfo=datetime.UTC),
 }
 
 STREAM_DESCRIPTION = {

@@ -1,7 +1,7 @@
 """Canned S3 answers: ListBuckets entries and GetBucketNotificationConfiguration bodies."""
 import datetime
 
-BUCKET = {"Name": "uploads", "CreationDate": datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc),
+BUCKET = {"Name": "uploads", "CreationDate": datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC),
           "BucketRegion": "eu-west-1"}
 BUCKET_ARN = "arn:aws:s3:::uploads"
 

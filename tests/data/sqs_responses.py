@@ -15,7 +15,7 @@ FIFO_QUEUE_ATTRIBUTES = {
     "ReceiveMessageWaitTimeSeconds": "20",
     "KmsMasterKeyId": "alias/orders",
     # AWS returns maxReceiveCount as a number in some accounts and as a string in others.
-    "RedrivePolicy": '{"deadLetterTargetArn":"%s","maxReceiveCount":"4"}' % DLQ_ARN,
+    "RedrivePolicy": f'{{"deadLetterTargetArn":"{DLQ_ARN}","maxReceiveCount":"4"}}',
 }
 
 MALFORMED_REDRIVE_ATTRIBUTES = {

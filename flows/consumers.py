@@ -6,6 +6,7 @@ the database for a resume (replay) and never writes to it.
 """
 
 import asyncio
+import hashlib
 import importlib
 import inspect
 import logging
@@ -28,6 +29,12 @@ REPLAY_LIMIT = 1000
 # would go quiet without a word. Joining again well before that keeps it subscribed.
 GROUP_REJOIN_SECONDS = 3600
 UNAUTHENTICATED = 4401
+SESSION_ENDED = "session_ended"
+
+
+def session_topic(session_key):
+    """The topic of one login session: logging out closes that session's live connections."""
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
 class Outbox:
@@ -98,10 +105,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # Refused before the handshake completes: the browser sees a failed connection.
             await self.close(code=UNAUTHENTICATED)
             return
-        self.group = group_name()
+        self.live_groups = [group_name()]
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            self.live_groups.append(group_name(session_topic(session.session_key)))
         self.outbox = Outbox()
         self.wake = asyncio.Event()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        for group in self.live_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.sender = asyncio.create_task(self._send_paced())
         self.rejoiner = asyncio.create_task(self._stay_in_group())
@@ -110,11 +121,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for task in (getattr(self, "sender", None), getattr(self, "rejoiner", None)):
             if task is not None:
                 task.cancel()
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in getattr(self, "live_groups", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def push(self, event):
         """A message from ``flows.publish``: queue it for the next frame."""
+        if event["message"].get("type") == SESSION_ENDED:
+            # Logged out (perhaps in another tab): this connection's login is gone.
+            await self.close(code=UNAUTHENTICATED)
+            return
         self._queue(event["message"])
 
     async def receive_json(self, content, **kwargs):
@@ -152,7 +167,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(GROUP_REJOIN_SECONDS)
             try:
-                await self.channel_layer.group_add(self.group, self.channel_name)
+                for group in self.live_groups:
+                    await self.channel_layer.group_add(group, self.channel_name)
             except Exception:
                 log.warning("could not renew the live group membership", exc_info=True)
 

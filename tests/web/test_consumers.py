@@ -328,3 +328,44 @@ def test_it_stays_subscribed_past_the_layers_group_expiry(settings, user, monkey
         return received
 
     assert run(scenario) == {"type": "sync", "run": {"id": 3}}
+
+
+def test_it_closes_the_live_connection_when_its_session_logs_out(
+    channel_layer, application, client, user
+):
+    client.force_login(user)
+    cookie = (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[SAME_ORIGIN, cookie]
+        )
+        assert (await communicator.connect())[0]
+        await sync_to_async(client.post)("/logout/")
+        closed = await communicator.receive_output(timeout=5)
+        await communicator.wait()
+        return closed
+
+    assert run(scenario) == {"type": "websocket.close", "code": 4401}
+
+
+def test_it_keeps_other_sessions_connected_when_one_logs_out(channel_layer, application, user):
+    from django.test import Client
+
+    leaving, staying = Client(), Client()
+    leaving.force_login(user)
+    staying.force_login(user)
+    cookie = (b"cookie", f"sessionid={staying.cookies['sessionid'].value}".encode())
+
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application, "/ws/live/", headers=[SAME_ORIGIN, cookie]
+        )
+        assert (await communicator.connect())[0]
+        await sync_to_async(leaving.post)("/logout/")
+        await apublish("sync", {"run": {"id": 4}})
+        received = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return received
+
+    assert run(scenario) == {"type": "sync", "run": {"id": 4}}

@@ -158,9 +158,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     await self.send_json(self.outbox.pop())
                     # Whatever arrives meanwhile is merged into the next frame.
                     await asyncio.sleep(FRAME_INTERVAL)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
+        except Exception:  # cancellation (a BaseException) passes through
             log.exception("live WebSocket sender stopped")
 
     async def _stay_in_group(self):

@@ -20,7 +20,9 @@ CONFIGURATIONS = (
 
 
 def get_buckets(client):
-    pages = client.get_paginator("list_buckets").paginate()
+    # Asking for pages (MaxBuckets) is what makes S3 answer with each bucket's BucketRegion
+    # and a ContinuationToken past the limit; 10,000 is the largest page it serves.
+    pages = client.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": 10000})
     return [bucket for page in pages for bucket in page.get("Buckets", [])]
 
 

@@ -10,7 +10,8 @@ from .sns import as_int, get_tags
 
 
 def get_queue_urls(client):
-    pages = client.get_paginator("list_queues").paginate()
+    # Without MaxResults, ListQueues stops at 1,000 queues and gives no NextToken to go on.
+    pages = client.get_paginator("list_queues").paginate(PaginationConfig={"PageSize": 1000})
     return [url for page in pages for url in page.get("QueueUrls", [])]
 
 

@@ -1,6 +1,8 @@
+import boto3
 import pytest
+from botocore.stub import Stubber
 
-from flows.aws.s3 import transform_bucket, transform_notifications
+from flows.aws.s3 import get_buckets, transform_bucket, transform_notifications
 from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests.data.collector_hooks import (
@@ -169,3 +171,15 @@ def test_it_reports_configurations_whose_target_is_not_of_their_kind():
     assert edges == []
     assert len(problems) == 3
     assert any("not-a-function" in p for p in problems)
+
+
+def test_it_lists_buckets_in_pages_so_that_s3_includes_their_region():
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        stubber.add_response("list_buckets", {"Buckets": [{"Name": "a", "BucketRegion": "eu-west-1"}],
+                                              "ContinuationToken": "t1"}, {"MaxBuckets": 10000})
+        stubber.add_response("list_buckets", {"Buckets": [{"Name": "b", "BucketRegion": "us-east-1"}]},
+                             {"MaxBuckets": 10000, "ContinuationToken": "t1"})
+        assert [b["Name"] for b in get_buckets(client)] == ["a", "b"]
+        stubber.assert_no_pending_responses()

@@ -167,3 +167,17 @@ def test_it_keeps_a_topic_whose_policy_is_not_json_and_says_so():
     assert node.attributes["policy"] is None
     assert node.attributes["policy_error"]
     assert node.attributes["display_name"] == "Orders"
+
+
+@pytest.mark.django_db
+def test_it_reads_every_page_of_subscriptions(aws):
+    sns = aws("sns")
+    topic_arn = sns.create_topic(Name="busy")["TopicArn"]
+    # ListSubscriptions serves 100 per page: 150 needs the paginator to follow NextToken.
+    for i in range(150):
+        sns.subscribe(TopicArn=topic_arn, Protocol="lambda",
+                      Endpoint=f"arn:aws:lambda:us-east-1:123456789012:function:f{i}")
+
+    sync_account(["us-east-1"], collectors=only("sns"))
+
+    assert Edge.objects.filter(kind="sns", source_arn=topic_arn).count() == 150

@@ -1,8 +1,10 @@
 import json
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
-from flows.aws.sqs import transform_queue
+from flows.aws.sqs import get_queue_urls, transform_queue
 from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests.data.collector_hooks import before_each_call, deny, make_queue, only, reshape, session
@@ -163,3 +165,16 @@ def test_it_survives_non_numeric_settings_and_a_non_object_redrive_policy():
     assert node.attributes["visibility_timeout"] is None
     assert edges == []
     assert "not a JSON object" in problems[0]
+
+
+def test_it_asks_for_full_pages_and_follows_the_token():
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    first = [f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/q{i}" for i in range(1000)]
+    last = [f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/q1000"]
+    with Stubber(client) as stubber:
+        stubber.add_response("list_queues", {"QueueUrls": first, "NextToken": "t1"},
+                             {"MaxResults": 1000})
+        stubber.add_response("list_queues", {"QueueUrls": last}, {"MaxResults": 1000, "NextToken": "t1"})
+        assert get_queue_urls(client) == first + last
+        stubber.assert_no_pending_responses()

@@ -7,6 +7,7 @@ import json
 import os
 import urllib.request
 
+from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.codecommit.exceptions import RepositoryDoesNotExistException
 from moto.codecommit.responses import CodeCommitResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -41,11 +42,18 @@ def _get_repository_triggers(self):
                        "triggers": getattr(repository, "flowscope_triggers", [])})
 
 
+def _get_v2_authorizers(self):
+    # moto 5.2 has apigatewayv2 GetAuthorizer but not the GetAuthorizers listing.
+    api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+    return 200, {}, json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})
+
+
 def extend_moto():
-    """Teach the emulator the CodeCommit calls it lacks (idempotent)."""
+    """Teach the emulator the CodeCommit and API Gateway v2 calls it lacks (idempotent)."""
     CodeCommitResponse.list_repositories = _list_repositories
     CodeCommitResponse.put_repository_triggers = _put_repository_triggers
     CodeCommitResponse.get_repository_triggers = _get_repository_triggers
+    ApiGatewayV2Response.get_authorizers = _get_v2_authorizers
 
 
 class Emulator:

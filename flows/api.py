@@ -13,7 +13,6 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
 from .arns import parse_arn
 from .export import RENDERERS, graph_document
@@ -56,6 +55,27 @@ def api_login_required(view):
     # The check above replaces the middleware's, which would refuse token-authenticated POSTs.
     wrapper.csrf_exempt = True
     return wrapper
+
+
+def allow(*methods):
+    """Like require_http_methods, but the 405 answer is JSON like every other API answer."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                response = JsonResponse({"error": f"use {' or '.join(methods)}"}, status=405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+require_GET = allow("GET")
+require_POST = allow("POST")
 
 
 def unauthorized(message):

@@ -288,8 +288,18 @@ def test_it_refuses_malformed_regions(signed_in, started, body):
 
 
 def test_it_only_starts_syncs_on_post(signed_in, started):
-    assert signed_in.get("/api/sync/").status_code == 405
+    response = signed_in.get("/api/sync/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST" and response.json() == {"error": "use POST"}
     assert started == []
+
+
+def test_it_answers_writes_to_read_only_endpoints_with_405_json(signed_in):
+    response = signed_in.post("/api/graph/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,7 +16,10 @@ def get_authorization_details(client):
     keeping them for over a thousand AWS managed policies would only cost memory.
     """
     roles, policies = [], {}
-    pages = client.get_paginator("get_account_authorization_details").paginate(Filter=FILTER)
+    # 1,000 per page (the most IAM serves, 100 by default): AWS managed policies alone fill
+    # well over a thousand entries, so this keeps the listing to a few calls.
+    pages = client.get_paginator("get_account_authorization_details").paginate(
+        Filter=FILTER, PaginationConfig={"PageSize": 1000})
     for page in pages:
         roles.extend(page.get("RoleDetailList", []))
         for policy in page.get("Policies", []):

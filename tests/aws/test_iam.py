@@ -82,9 +82,10 @@ def test_it_keeps_the_previous_roles_when_iam_is_denied(aws):
 def test_it_reads_roles_and_policies_across_pages():
     client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
-        stubber.add_response("get_account_authorization_details", PAGE_WITH_ROLE, {"Filter": FILTER})
+        stubber.add_response("get_account_authorization_details", PAGE_WITH_ROLE,
+                             {"Filter": FILTER, "MaxItems": 1000})
         stubber.add_response("get_account_authorization_details", PAGE_WITH_POLICIES,
-                             {"Filter": FILTER, "Marker": "m1"})
+                             {"Filter": FILTER, "MaxItems": 1000, "Marker": "m1"})
         roles, policies = get_authorization_details(client)
         stubber.assert_no_pending_responses()
     node = transform_role(roles[0], policies, ACCOUNT)

@@ -256,7 +256,7 @@ def main():
     parser.add_argument("--rate", type=float, default=5000.0, help="invocations written per second")
     parser.add_argument("--pollers", type=int, default=2, help="poller processes (Celery workers)")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/flowscope_live_bench")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="cProfile the pollers into /tmp")
     args = parser.parse_args()

@@ -187,10 +187,11 @@ FLOWSCOPE = {
     # Shortest gap between polls of a quiet log group; grows so quiet groups use at most a
     # quarter of the FilterLogEvents budget (1,000 quiet groups at 25 TPS: one poll per 160 s).
     "LOG_POLL_IDLE_INTERVAL": envint("FLOWSCOPE_LOG_POLL_IDLE_INTERVAL", 60, minimum=1),
-    # CloudWatch ingestion lag to cover: how far back the periodic catch-up poll re-reads.
+    # Latest CloudWatch ingestion to cover: catch-up polls find events up to this late.
     "LOG_INGESTION_LAG_SECONDS": envint("FLOWSCOPE_LOG_INGESTION_LAG_SECONDS", 20, minimum=0),
-    # Seconds between catch-up polls (the other polls re-read only the last 2 seconds).
-    "LOG_CATCHUP_INTERVAL": envint("FLOWSCOPE_LOG_CATCHUP_INTERVAL", 10, minimum=1),
+    # Seconds between catch-up polls (other polls re-read about a second, more when events
+    # lately arrived out of order); each catch-up re-reads this interval plus the lag.
+    "LOG_CATCHUP_INTERVAL": envint("FLOWSCOPE_LOG_CATCHUP_INTERVAL", 30, minimum=1),
     # FilterLogEvents calls per second per account and region, shared by every worker:
     # "region=tps" pairs, "*" for the rest (AWS: 25 in us-east-1, 10 in most regions).
     "FILTER_LOG_EVENTS_TPS": env("FLOWSCOPE_FILTER_LOG_EVENTS_TPS", "us-east-1=25,*=10"),

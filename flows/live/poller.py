@@ -5,9 +5,12 @@
   workers adds capacity and no group is polled twice at once.
 - Each page of events is applied in one transaction that also saves the cursor: a worker
   killed at any point leaves data and cursor in step, and the next poll resumes from there.
-- Windows overlap: every poll re-reads the last couple of seconds, and every
-  LOG_CATCHUP_INTERVAL a poll re-reads LOG_INGESTION_LAG_SECONDS, because CloudWatch makes
-  events readable 5-20 s after their own timestamp. Event ids seen in the window are skipped.
+- Windows overlap, because CloudWatch makes events readable 5-20 s after their own timestamp
+  and not always in timestamp order: every poll re-reads a second before the newest event
+  seen, more when new events have lately turned up further behind it; every
+  LOG_CATCHUP_INTERVAL a catch-up poll reads everything since LOG_INGESTION_LAG_SECONDS before
+  the previous catch-up, so an event up to that late is found at the next catch-up. Event ids
+  seen in the window are skipped.
 - Every FilterLogEvents request waits for the account+region budget shared by all workers.
 - A deleted log group, throttling or any AWS error is counted on the cursor, never raised.
 """
@@ -34,7 +37,7 @@ from .limits import filter_log_events_tps, limit_filter_log_events, make_limiter
 
 log = logging.getLogger(__name__)
 
-HEAD_OVERLAP_MS = 2000          # every poll re-reads this much before the last event seen
+HEAD_OVERLAP_MS = 1000          # every poll re-reads this much before the last event seen
 FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
 LEASE_SECONDS = 60
 CLIENT_MAX_AGE_S = 45 * 60      # assumed-role credentials last an hour
@@ -187,6 +190,12 @@ def quiet_interval(groups_in_region, tps):
     return max(float(idle), groups_in_region / (tps * QUIET_SHARE))
 
 
+def head_overlap_ms(behind_ms, lag_ms):
+    """How far before the newest event seen a regular poll starts: a second, more when new
+    events have been turning up behind the newest one (up to the full ingestion lag)."""
+    return int(min(max(HEAD_OVERLAP_MS, behind_ms * 1.5 + HEAD_OVERLAP_MS), max(lag_ms, HEAD_OVERLAP_MS)))
+
+
 def next_poll_delay(found_events, quiet_polls, groups_in_region, tps):
     """(seconds until the next poll, new quiet_polls): an active group is polled every
     LOG_POLL_INTERVAL; each empty poll doubles the gap, up to the quiet interval."""
@@ -240,10 +249,16 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     outcome = PollOutcome(cursor_id, cursor.log_group)
     options = settings.FLOWSCOPE
     now_ms = int(time.time() * 1000)
+    lag_ms = options["LOG_INGESTION_LAG_SECONDS"] * 1000
     catchup = now_ms - cursor.last_catchup_ms >= options["LOG_CATCHUP_INTERVAL"] * 1000
-    overlap_ms = max(HEAD_OVERLAP_MS, options["LOG_INGESTION_LAG_SECONDS"] * 1000) if catchup else HEAD_OVERLAP_MS
-    if cursor.last_event_ms:
-        start_ms = cursor.last_event_ms - overlap_ms
+    if cursor.last_event_ms and catchup:
+        # Windows tile: anything readable since the previous catch-up, at most LAG late.
+        start_ms = min(cursor.last_catchup_ms or cursor.last_event_ms, cursor.last_event_ms) - lag_ms
+        # After a long stop, reach back no further than two catch-up periods.
+        start_ms = max(start_ms, cursor.last_event_ms - lag_ms
+                       - 2 * options["LOG_CATCHUP_INTERVAL"] * 1000)
+    elif cursor.last_event_ms:
+        start_ms = cursor.last_event_ms - head_overlap_ms(cursor.stats.get("behind_ms", 0), lag_ms)
     else:
         start_ms = now_ms - max(FIRST_POLL_LOOKBACK_S, options["LOG_INGESTION_LAG_SECONDS"]) * 1000
     # A poller down for longer than the retention does not read what would be deleted anyway.
@@ -287,23 +302,32 @@ def _apply_page(cursor_id, owner, events, now_ms, outcome, counters, publish_ite
             raise LeaseLost(cursor.log_group)
         seen = cursor.seen_events
         fresh = []
+        behind = 0
         for event in events:
             event_id = str(event.get("eventId"))
             if event_id in seen:
                 outcome.duplicates += 1
                 continue
-            seen[event_id] = event.get("timestamp") or 0
+            timestamp = event.get("timestamp") or 0
+            seen[event_id] = timestamp
             fresh.append(event)
+            behind = max(behind, cursor.last_event_ms - timestamp)
+        # How far behind the newest event new ones still turn up (ingestion lag spread),
+        # remembered with a slow decay: head polls re-read that much.
+        cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
         batch = store.apply_events(fresh, cursor.function_arns, cursor.log_group,
                                    cursor.open_requests)
         if events:
             newest = max(e.get("timestamp") or 0 for e in events)
             # A clock-skewed event from the future must not push the window past now.
             cursor.last_event_ms = max(cursor.last_event_ms, min(newest, now_ms))
-        horizon = cursor.last_event_ms - max(HEAD_OVERLAP_MS, settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000) - 1000
+        # Keep the ids the next catch-up poll will read again (it starts LAG before this one).
+        horizon = (min(cursor.last_catchup_ms or now_ms, now_ms, cursor.last_event_ms)
+                   - settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000 - 1000)
         cursor.seen_events = {k: v for k, v in seen.items() if v >= horizon}
         cursor.leased_until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
-        cursor.save(update_fields=["seen_events", "open_requests", "last_event_ms", "leased_until"])
+        cursor.save(update_fields=["seen_events", "open_requests", "last_event_ms", "leased_until",
+                                   "stats"])
         items = [store.invocation_item(row) for row in batch.completed]
         if publish_item and items:
             transaction.on_commit(lambda: [publish_item(item) for item in items])

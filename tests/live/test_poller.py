@@ -320,3 +320,26 @@ def test_a_start_ingested_after_its_report_joins_the_same_invocation(aws, worker
     assert len(row.log_lines) == 3
     assert [item["request_id"] for item in published] == [request_id]
     assert sum(m.count for m in InvocationMinute.objects.all()) == 1
+
+
+def test_head_polls_reach_further_back_once_events_arrive_out_of_order(aws, worker):
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 300))
+    poll_all()
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]slow", invocation_lines(at=now_ms() - 15_000))
+    LogCursor.objects.update(last_catchup_ms=0)
+    poll_all()  # the catch-up finds it, and notes new events land several seconds behind
+    assert LogCursor.objects.get().stats["behind_ms"] >= 4000
+    late = str(uuid.uuid4())
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]slow", invocation_lines(late, now_ms() - 12_000))
+
+    poll_all()  # a regular poll, not a catch-up
+
+    assert Invocation.objects.filter(request_id=late, status="ok").exists()
+
+
+def test_head_overlap_grows_with_the_lag_spread_up_to_the_lag():
+    from flows.live.poller import head_overlap_ms
+
+    assert head_overlap_ms(0, 20_000) == 1000
+    assert head_overlap_ms(4000, 20_000) == 7000
+    assert head_overlap_ms(60_000, 20_000) == 20_000

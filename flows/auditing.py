@@ -4,12 +4,13 @@ The analysis itself is flows.audit (pure); this module only translates the graph
 shape of get-account-authorization-details and writes the results back.
 """
 import hashlib
+import re
 
 from django.db import transaction
 
 from .audit import AuditResult, action_data_version, audit_authorization_details
 from .audit.findings import sorted_findings
-from .models import Account, Finding, Resource
+from .models import Account, Edge, Finding, Resource
 from .vocabulary import NodeType
 
 
@@ -114,3 +115,38 @@ def audit_accounts(account_ids=None):
         combined.functions += result.functions
     combined.findings = sorted_findings(combined.findings)
     return combined
+
+
+def role_report(account, role_arn):
+    """What a role page shows: effective permissions by service and access level, the
+    functions using the role, the policy their graph evidences, and what is granted beyond it."""
+    from django.db.models import Q
+
+    from .audit.account import permissions_of
+    from .audit.proposal import not_evidenced, propose, summarise
+
+    details, _ = graph_details(account)
+    permissions = permissions_of(details, role_arn)
+    functions = [r for r in Resource.objects.filter(account=account, type=NodeType.LAMBDA_FUNCTION)
+                 if (r.attributes or {}).get("role") == role_arn]
+    proposals = []
+    for function in functions:
+        edges = Edge.objects.filter(account=account).filter(
+            Q(source_arn=function.arn) | Q(target_arn=function.arn))
+        proposals.append(propose(
+            {"arn": function.arn, "name": function.name, "region": function.region,
+             "account": account.account_id, "attributes": function.attributes},
+            [{"source": e.source_arn, "target": e.target_arn, "kind": e.kind, "attributes": e.attributes}
+             for e in edges]))
+    merged = {"Version": "2012-10-17", "Statement": [
+        dict(s, Sid=re.sub(r"[^A-Za-z0-9]", "", p.function.rsplit(":", 1)[-1].title() + s["Sid"])[:100])
+        for p in proposals for s in p.statements]}
+    return {
+        "role": role_arn,
+        "functions": [f.arn for f in functions],
+        "summary": summarise(permissions) if permissions else {},
+        "proposed_policy": merged,
+        "reasons": {p.function: p.reasons for p in proposals},
+        "not_evidenced": not_evidenced(permissions, proposals) if permissions else {},
+        "findings": list(Finding.objects.filter(account=account, principal=role_arn)),
+    }

@@ -265,3 +265,12 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
                 resources=[role_arn]))
     return AuditResult(sorted_findings(findings), action_db.action_data_version(),
                        principals=len(entries), functions=len(functions))
+
+
+def permissions_of(details, arn):
+    """The effective Permissions of one role or user of the details, or None if absent."""
+    catalogue = Catalogue(details if isinstance(details, dict) else {}, None)
+    for _, principal in _principals(details if isinstance(details, dict) else {}, catalogue, {}):
+        if principal.arn == arn:
+            return principal.permissions
+    return None

@@ -160,6 +160,7 @@ def test_it_refuses_to_seed_anything_but_an_emulator(endpoint):
 
 @pytest.mark.django_db
 def test_it_graphs_every_trigger_kind_of_the_demo(graph, demo):
+    assert graph["run"].status == "success", graph["run"].errors
     kinds = {e["kind"] for e in graph["edges"]}
     missing = (NINE_TRIGGERS | {"eventbridge", "destination", "dead_letter", "execution_role"}) - kinds
     assert not missing, f"edge kinds not graphed: {sorted(missing)}; sync errors: {graph['run'].errors}"
@@ -243,7 +244,7 @@ def test_the_demo_command_seeds_syncs_and_creates_the_user(capsys, settings):
     user = get_user_model().objects.get(username="demo-tester")
     assert user.check_password("demo-password-for-tests")
     assert "password: demo-password-for-tests" in out
-    assert re.search(r"nodes: [1-9]\d*, edges: [1-9]\d*", out)
+    assert re.search(r"Sync success .* nodes: [1-9]\d*, edges: [1-9]\d*", out)
     counts = {kind: int(count) for kind, count in re.findall(r"^\s+([a-z0-9_]+)\s+(\d+)$", out, re.MULTILINE)}
     assert NINE_TRIGGERS <= {kind for kind, count in counts.items() if count > 0}, out
     assert "Triggers without invoke permission: 1 " in out

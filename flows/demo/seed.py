@@ -152,7 +152,7 @@ def _create_roles(iam, account, region, tags):
 # ---------------------------------------------------------------- functions
 
 def handler_zip(runtime):
-    """A tiny deployment package that only echoes its event (same bytes, same CodeSha256, every run)."""
+    """A tiny package that echoes its event: the same bytes (and CodeSha256) on every run."""
     if runtime.startswith("nodejs"):
         name, source = "index.mjs", "export const handler = async (event) => event;\n"
     else:
@@ -175,7 +175,8 @@ FUNCTIONS = [
      512, 15, "arm64", {"MESSAGES_TABLE": DEMO_TABLE, "MAX_MESSAGE_BYTES": "8192",
                         "NODE_OPTIONS": "--enable-source-maps"}),
     ("chat-fanout", "chat-realtime", "realtime", "chat-fanout-role", "python3.12", 256, 30,
-     "arm64", {"FANOUT_TOPIC_ARN": "demo-fanout-topic-placeholder", "POWERTOOLS_SERVICE_NAME": "fanout"}),
+     "arm64", {"FANOUT_TOPIC_ARN": "demo-fanout-topic-placeholder",
+               "POWERTOOLS_SERVICE_NAME": "fanout"}),
     ("chat-delivery-worker", "chat-realtime", "realtime", "chat-delivery-role", "nodejs20.x", 512,
      60, "x86_64", {"WEBSOCKET_ENDPOINT": "demo-websocket-endpoint-placeholder",
                     "PUSH_SIGNING_KEY": "demo-signing-key-not-a-secret-4c1d"}),
@@ -188,7 +189,8 @@ FUNCTIONS = [
     ("chat-thumbnailer", "chat-media", "media", "chat-thumbnailer-role", "python3.12", 1536, 120,
      "arm64", {"THUMBNAIL_SIZES": "64,256,1024", "OUTPUT_PREFIX": "thumbnails/"}),
     ("chat-analytics", "chat-media", "media", "chat-analytics-role", "python3.12", 1024, 300,
-     "x86_64", {"COUNTERS_TABLE": "chat-counters", "METRICS_API_KEY": "demo-metrics-key-not-a-secret-a61f"}),
+     "x86_64", {"COUNTERS_TABLE": "chat-counters",
+                "METRICS_API_KEY": "demo-metrics-key-not-a-secret-a61f"}),
     ("chat-admin", "chat-ops", "platform", "chat-admin-role", "python3.12", 512, 30, "x86_64",
      {"ADMIN_GROUP": "moderators", "AUDIT_WEBHOOK_URL": "https://hooks.example.invalid/demo-a7d2"}),
     ("chat-status", "chat-ops", "platform", "chat-status-role", "nodejs20.x", 128, 3, "arm64",
@@ -231,7 +233,8 @@ def _allow(lam, function, sid, principal, source_arn=None, account=None):
 
 
 def _invocation_uri(region, function_arn):
-    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    return (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}"
+            "/invocations")
 
 
 # ---------------------------------------------------------------- the pieces of the app
@@ -350,7 +353,8 @@ def _messaging(client, region, account, functions, tags):
         # Edits and deletes are not re-broadcast: only new messages fan out.
         FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]})
 
-    topic_arn = sns.create_topic(Name="chat-fanout", Tags=_tag_list(tags("chat-realtime")))["TopicArn"]
+    topic_arn = sns.create_topic(Name="chat-fanout",
+                                 Tags=_tag_list(tags("chat-realtime")))["TopicArn"]
 
     dlq_url = sqs.create_queue(QueueName="chat-delivery-dlq", Attributes={
         "MessageRetentionPeriod": "1209600"}, tags=tags("chat-realtime"))["QueueUrl"]
@@ -369,7 +373,8 @@ def _messaging(client, region, account, functions, tags):
     lam.create_event_source_mapping(
         EventSourceArn=queue_arn, FunctionName="chat-delivery-worker", BatchSize=25,
         MaximumBatchingWindowInSeconds=5, FunctionResponseTypes=["ReportBatchItemFailures"],
-        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"type": ["message", "edit"]}})}]})
+        FilterCriteria={"Filters": [
+            {"Pattern": json.dumps({"body": {"type": ["message", "edit"]}})}]})
 
     # No add_permission for this one: the deliberately missing permission (see FLAWS).
     sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=functions["chat-notify"],
@@ -379,7 +384,7 @@ def _messaging(client, region, account, functions, tags):
 
 
 def _media(client, region, account, functions, tags):
-    """S3 uploads -> thumbnailer (with destinations) and -> an exports queue; Kinesis -> analytics."""
+    """S3 uploads -> thumbnailer (with destinations) and -> exports queue; Kinesis -> analytics."""
     s3 = client("s3")
     sns = client("sns")
     sqs = client("sqs")
@@ -481,7 +486,8 @@ def _operations(client, region, account, functions, tags):
 
     ops_topic = sns.create_topic(Name="chat-ops-events")["TopicArn"]
     repository = codecommit.create_repository(
-        repositoryName="chat-infra", repositoryDescription="Infrastructure as code for the chat app",
+        repositoryName="chat-infra",
+        repositoryDescription="Infrastructure as code for the chat app",
         tags=tags("chat-ops"))["repositoryMetadata"]["Arn"]
     _allow(lam, "chat-infra-notifier", "codecommit-chat-infra", "codecommit.amazonaws.com",
            repository, account)
@@ -527,7 +533,8 @@ def seed_demo(endpoint_url, region="us-east-1"):
 
     account = client("sts").get_caller_identity()["Account"]
     if DEMO_TABLE in client("dynamodb").list_tables()["TableNames"]:
-        raise DemoAlreadySeeded(f"the demo already exists at {endpoint_url}; reset the emulator first")
+        raise DemoAlreadySeeded(f"the demo already exists at {endpoint_url}; "
+                                "reset the emulator first")
 
     def tags(stack):
         team = {"chat-realtime": "realtime", "chat-media": "media", "chat-ops": "platform"}[stack]

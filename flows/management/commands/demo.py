@@ -91,8 +91,9 @@ class Command(BaseCommand):
         unmatched = graph_document([run.account])["unmatched_permissions"]
         self.stdout.write(f"Invoke permissions matching no trigger: {len(unmatched)}")
         for statement in unmatched:
+            source = statement["source_arn"] or "any source"
             self.stdout.write(f"  {statement['function']} {statement['sid']} "
-                              f"({statement['principal']}, {statement['source_arn'] or 'any source'})")
+                              f"({statement['principal']}, {source})")
         for error in run.errors:
             level = error.get("level", "error")
             where = f"{error.get('service')}/{error.get('region')}"

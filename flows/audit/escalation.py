@@ -5,6 +5,7 @@ own privileges is security knowledge that no such database holds, so the paths a
 here. Each requirement is a tuple of alternatives; a path matches when every requirement is
 granted, possibly by different policies of the same principal.
 """
+import fnmatch
 from dataclasses import dataclass
 
 from . import actions as action_db
@@ -196,6 +197,35 @@ def _beyond_self(principal, action):
         r != principal.arn and not r.endswith("/" + SELF_VARIABLE) for r in g.resources)]
 
 
+def _receiving_services(path):
+    """Service principals a path hands the role to (what iam:PassedToService would name)."""
+    services = {a.split(":", 1)[0] for alternatives in path.requires for a in alternatives} - {"iam"}
+    return {"ecs-tasks.amazonaws.com" if s == "ecs" else f"{s}.amazonaws.com" for s in services}
+
+
+def _passable(grants, path):
+    """PassRole grants whose iam:PassedToService condition (if any) admits the path's service."""
+    wanted = _receiving_services(path)
+    kept = []
+    for grant in grants:
+        admitted = True
+        for operator, block in grant.statement.conditions.items():
+            for key, values in (block.items() if isinstance(block, dict) else []):
+                if str(key).lower() != "iam:passedtoservice":
+                    continue
+                names = [str(v).lower() for v in (values if isinstance(values, list) else [values])]
+                op = str(operator).lower().removeprefix("forallvalues:").removeprefix("foranyvalue:")
+                if op in ("stringequals", "stringequalsignorecase"):
+                    admitted &= bool(wanted & set(names))
+                elif op == "stringlike":
+                    admitted &= any(fnmatch.fnmatchcase(w, n) for w in wanted for n in names)
+                elif op in ("stringnotequals", "stringnotequalsignorecase"):
+                    admitted &= bool(wanted - set(names))
+        if admitted:
+            kept.append(grant)
+    return kept
+
+
 def check_escalation(principal):
     if principal.permissions.full_access:
         return []  # reported once as admin
@@ -204,6 +234,8 @@ def check_escalation(principal):
         matched = {}
         for alternatives in path.requires:
             found = {a: g for a in alternatives if (g := _beyond_self(principal, a))}
+            if alternatives == PASS:
+                found = {a: kept for a, g in found.items() if (kept := _passable(g, path))}
             if not found:
                 break
             matched.update(found)

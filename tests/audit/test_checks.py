@@ -168,3 +168,12 @@ def test_managing_only_ones_own_access_keys_is_not_escalation():
     anyone = check_identity(principal(allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/*"),
                                       kind="user"))
     assert by_category(anyone, Category.PRIVILEGE_ESCALATION)
+
+
+def test_pass_role_limited_to_lambda_is_not_an_ec2_escalation_but_is_a_lambda_one():
+    only_lambda = allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}})
+    findings = check_identity(principal(only_lambda, allow(["ec2:RunInstances", "lambda:CreateFunction",
+                                                            "lambda:InvokeFunction"])))
+    titles = [f.title for f in by_category(findings, Category.PRIVILEGE_ESCALATION)]
+    assert "Privilege escalation: PassRole to a new Lambda function" in titles
+    assert "Privilege escalation: PassRole to EC2" not in titles

@@ -1,5 +1,14 @@
 from flows.audit import actions as action_db
-from flows.audit.proposal import DELIVER, LOG_WRITE, POLL, TRACING, VPC, not_evidenced, propose, summarise
+from flows.audit.proposal import (
+    DELIVER,
+    LOG_WRITE,
+    POLL,
+    TRACING,
+    VPC,
+    not_evidenced,
+    propose,
+    summarise,
+)
 from flows.auditing import role_report
 from flows.models import Account, Edge, Resource
 

@@ -113,7 +113,7 @@ class Permissions:
         for deny in self.denies:
             if action in deny.actions and not deny.conditional and resources_match(deny, arn):
                 return []
-        return [g for g in self.grants_for(action) if resources_match(g.statement, arn)]
+        return [g for g in self.grants_for(action) if resources_match(g.statement, arn, variables=True)]
 
     def broad_actions(self, *, certain_only=False):
         found = set()

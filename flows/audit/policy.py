@@ -243,20 +243,34 @@ def _drop_vacuous(conditions, now=None):
 
 # --- Resource and principal patterns ---------------------------------------------------
 
+VARIABLE = re.compile(r"(\$\{[^}]*\})")
+ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
+
+
 @lru_cache(maxsize=16384)
-def _compiled(pattern):
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
-                      re.DOTALL)
+def _compiled(pattern, variables):
+    """Regex for a Resource pattern. A policy variable such as ${aws:username} matches
+    anything when `variables` (judging an Allow: it may resolve to this ARN) and nothing
+    otherwise (a Deny we cannot resolve must not remove access)."""
+    parts = []
+    for token in VARIABLE.split(pattern):
+        if token in ESCAPES:
+            parts.append(re.escape(ESCAPES[token]))
+        elif VARIABLE.fullmatch(token):
+            parts.append(".*" if variables else "(?!)")
+        else:
+            parts.extend(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in token)
+    return re.compile("".join(parts), re.DOTALL)
 
 
-def wildcard_match(pattern, value):
+def wildcard_match(pattern, value, *, variables=False):
     """IAM matching of one Resource pattern against a value (ARNs are case-sensitive)."""
-    return pattern == "*" or bool(_compiled(pattern).fullmatch(value))
+    return pattern == "*" or bool(_compiled(pattern, variables).fullmatch(value))
 
 
-def resources_match(statement_or_grant, arn):
+def resources_match(statement_or_grant, arn, *, variables=False):
     """Whether the statement's Resource/NotResource element applies to `arn`."""
-    hit = any(wildcard_match(p, arn) for p in statement_or_grant.resources)
+    hit = any(wildcard_match(p, arn, variables=variables) for p in statement_or_grant.resources)
     return not hit if statement_or_grant.not_resource else hit
 
 

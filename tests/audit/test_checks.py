@@ -177,3 +177,9 @@ def test_pass_role_limited_to_lambda_is_not_an_ec2_escalation_but_is_a_lambda_on
     titles = [f.title for f in by_category(findings, Category.PRIVILEGE_ESCALATION)]
     assert "Privilege escalation: PassRole to a new Lambda function" in titles
     assert "Privilege escalation: PassRole to EC2" not in titles
+
+
+def test_a_policy_variable_naming_the_caller_lets_a_user_rewrite_itself():
+    own = f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"
+    findings = check_identity(principal(allow("iam:PutUserPolicy", own), kind="user"))
+    assert by_category(findings, Category.ADMIN)

@@ -102,3 +102,11 @@ def test_resource_wildcards_match_any_run_and_single_characters_case_sensitively
     assert wildcard_match("arn:aws:s3:::logs-?/*", "arn:aws:s3:::logs-1/a/b")
     assert not wildcard_match("arn:aws:s3:::logs-?/*", "arn:aws:s3:::logs-12/a")
     assert not wildcard_match("arn:aws:s3:::Logs/*", "arn:aws:s3:::logs/a")
+
+
+def test_policy_variables_match_anything_for_an_allow_and_nothing_for_a_deny():
+    pattern = "arn:aws:iam::1:user/${aws:username}"
+    assert wildcard_match(pattern, "arn:aws:iam::1:user/alice", variables=True)
+    assert not wildcard_match(pattern, "arn:aws:iam::1:user/alice")
+    assert wildcard_match("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/*")
+    assert not wildcard_match("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x")

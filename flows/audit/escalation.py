@@ -119,8 +119,8 @@ PATHS = (
 
 # A principal that may write policies onto itself can grant itself anything.
 SELF_REWRITE = {
-    "role": (("iam:putrolepolicy", "iam:attachrolepolicy"), "own"),
-    "user": (("iam:putuserpolicy", "iam:attachuserpolicy"), "own"),
+    "role": ("iam:putrolepolicy", "iam:attachrolepolicy"),
+    "user": ("iam:putuserpolicy", "iam:attachuserpolicy"),
 }
 GROUP_REWRITE = ("iam:putgrouppolicy", "iam:attachgrouppolicy")
 VERSION_REWRITE = ("iam:createpolicyversion",)
@@ -129,8 +129,7 @@ VERSION_REWRITE = ("iam:createpolicyversion",)
 def self_rewrite(principal):
     """{action: [Grant]} that let the principal change its own permissions."""
     perms, matched = principal.permissions, {}
-    own_actions, _ = SELF_REWRITE.get(principal.kind, ((), ""))
-    for action in own_actions:
+    for action in SELF_REWRITE.get(principal.kind, ()):
         if grants := perms.allows(action, principal.arn):
             matched[action] = grants
     for group in principal.group_arns:

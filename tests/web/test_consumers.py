@@ -166,7 +166,18 @@ def test_it_merges_a_burst_of_invocations_into_few_frames(channel_layer, user):
     assert len(frames) <= 3
 
 
-def test_it_sends_at_most_ten_frames_a_second(channel_layer, user):
+def test_it_sends_at_most_ten_frames_a_second(channel_layer, user, monkeypatch):
+    # Stamped where the consumer sends, not where the test reads: on a loaded machine the
+    # reader can fall behind and see two frames at once.
+    sent_at = []
+    send_json = LiveConsumer.send_json
+
+    async def stamped_send_json(self, content, close=False):
+        sent_at.append(time.monotonic())
+        await send_json(self, content, close)
+
+    monkeypatch.setattr(LiveConsumer, "send_json", stamped_send_json)
+
     async def scenario():
         communicator = signed_in_communicator(user)
         assert (await communicator.connect())[0]
@@ -177,22 +188,19 @@ def test_it_sends_at_most_ten_frames_a_second(channel_layer, user):
                 await asyncio.sleep(0.01)
 
         task = asyncio.create_task(publisher())
-        stamps, items = [], 0
-        while items < 100:
-            frame = await communicator.receive_json_from(timeout=5)
-            stamps.append(time.monotonic())
-            items += len(frame["items"])
+        items = []
+        while len(items) < 100:
+            items.extend((await communicator.receive_json_from(timeout=5))["items"])
         await task
         await communicator.disconnect()
-        return stamps
+        return items
 
-    stamps = run(scenario)
+    items = run(scenario)
 
-    elapsed = stamps[-1] - stamps[0]
-    assert len(stamps) <= elapsed / FRAME_INTERVAL + 2
-    assert len(stamps) <= 15
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= FRAME_INTERVAL * 0.8
+    assert [i["id"] for i in items] == list(range(100))
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
+    assert min(gaps) >= FRAME_INTERVAL * 0.99
+    assert len(sent_at) < 100 / 3
 
 
 def test_it_replays_missed_invocations_on_resume(channel_layer, user, monkeypatch):

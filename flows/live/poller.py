@@ -320,7 +320,7 @@ def _apply_page(cursor_id, owner, events, now_ms, outcome, counters, publish_ite
         if events:
             newest = max(e.get("timestamp") or 0 for e in events)
             # A clock-skewed event from the future must not push the window past now.
-            cursor.last_event_ms = max(cursor.last_event_ms, min(newest, now_ms))
+            cursor.last_event_ms = max(cursor.last_event_ms, min(newest, int(time.time() * 1000)))
         # Keep the ids the next catch-up poll will read again (it starts LAG before this one).
         horizon = (min(cursor.last_catchup_ms or now_ms, now_ms, cursor.last_event_ms)
                    - settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000 - 1000)

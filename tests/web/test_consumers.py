@@ -149,21 +149,24 @@ def test_it_merges_a_burst_of_invocations_into_few_frames(channel_layer, user):
     async def scenario():
         communicator = signed_in_communicator(user)
         assert (await communicator.connect())[0]
+        started = time.monotonic()
         for n in range(40):
             await apublish("invocations", {"items": [invocation(n)]})
+        publishing = time.monotonic() - started
         frames, items = [], []
         while len(items) < 40:
             frame = await communicator.receive_json_from(timeout=5)
             frames.append(frame)
             items.extend(frame["items"])
         await communicator.disconnect()
-        return frames, items
+        return frames, items, publishing
 
-    frames, items = run(scenario)
+    frames, items, publishing = run(scenario)
 
     assert [i["id"] for i in items] == list(range(40))
     assert all(f["type"] == "invocations" for f in frames)
-    assert len(frames) <= 3
+    # One frame per 100 ms window the burst spanned (two or three on an idle machine).
+    assert len(frames) <= publishing / FRAME_INTERVAL + 2
 
 
 def test_it_sends_at_most_ten_frames_a_second(channel_layer, user, monkeypatch):

@@ -131,9 +131,15 @@ def collect(ctx):
         name = bucket["Name"]
         arn = bucket_arn(name, ctx.partition)
         region = bucket.get("BucketRegion")
-        try:
-            if not region:
+        if not region:
+            try:
                 region = get_bucket_region(home, name)
+            except ClientError as exc:
+                if is_not_found(exc):
+                    continue
+                # Still worth asking for notifications: the home client follows redirects.
+                ctx.warn(exc, resource=arn)
+        try:
             notification = get_notification_configuration(clients(region), name)
         except ClientError as exc:
             if is_not_found(exc):

@@ -8,6 +8,7 @@ from flows.sync import sync_account
 from tests.data.collector_hooks import (
     before_each_call,
     count_calls,
+    deny,
     make_function,
     make_queue,
     only,
@@ -183,3 +184,22 @@ def test_it_lists_buckets_in_pages_so_that_s3_includes_their_region():
                              {"MaxBuckets": 10000, "ContinuationToken": "t1"})
         assert [b["Name"] for b in get_buckets(client)] == ["a", "b"]
         stubber.assert_no_pending_responses()
+
+
+@pytest.mark.django_db
+def test_it_still_reads_notifications_when_the_bucket_location_is_denied(aws):
+    function_arn = make_function(aws, "thumbnail")
+    aws("s3").create_bucket(Bucket="uploads")
+    notify(aws, "uploads", LambdaFunctionConfigurations=[
+        {"Id": "a", "LambdaFunctionArn": function_arn, "Events": CREATED}])
+    denied = session()
+    deny(denied, "s3", "GetBucketLocation")
+
+    run = sync_account(["us-east-1"], session=denied, collectors=only("s3"))
+
+    bucket = Resource.objects.get(type="s3_bucket")
+    assert bucket.region == ""
+    assert "notifications_unavailable" not in bucket.attributes
+    assert Edge.objects.get(kind="s3").target_arn == function_arn
+    assert run.status == "partial"
+    assert [e["resource"] for e in run.errors] == ["arn:aws:s3:::uploads"]

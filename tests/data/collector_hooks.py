@@ -6,9 +6,9 @@ moto never returns).
 """
 import io
 import zipfile
-from types import SimpleNamespace
 
 import boto3
+from botocore.awsrequest import AWSResponse
 
 from flows.aws import COLLECTORS
 
@@ -42,7 +42,8 @@ def deny(session, service, operation):
     def handler(**kwargs):
         refused = {"Error": {"Code": "AccessDenied", "Message": f"not allowed: {operation}"},
                    "ResponseMetadata": {"HTTPStatusCode": 403}}
-        return SimpleNamespace(status_code=403, headers={}), refused
+        # No body (raw=None): handlers that would re-read one, such as S3's, stand aside.
+        return AWSResponse("https://denied.invalid/", 403, {}, None), refused
 
     session.events.register(f"before-call.{service}.{operation}", handler)
 

@@ -72,22 +72,23 @@ def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def managed_policy_entry(entry, policies):
+    """``entry`` (holding "arn") with the name, default version and document of that policy."""
+    known = policies.get(entry["arn"]) or {}
+    entry["name"] = entry.get("name") or known.get("name")
+    entry["version"] = known.get("version")
+    if not known.get("found"):
+        entry.update(document=None, document_error=MISSING_POLICY)
+        return entry
+    return document_entry(entry, known["document"])
+
+
 def transform_role(role, policies, account):
     """A role node carrying its trust policy, inline policies and attached policy documents."""
     trust, trust_error = decode_document(role.get("AssumeRolePolicyDocument"))
     attached = [{"arn": p.get("PolicyArn"), "name": p.get("PolicyName")}
                 for p in role.get("AttachedManagedPolicies") or [] if isinstance(p, dict)]
-    documents = []
-    for policy in attached:
-        known = policies.get(policy["arn"])
-        entry = {"arn": policy["arn"], "name": policy["name"] or (known or {}).get("name")}
-        if known is None or not known["found"]:
-            entry.update(document=None, version=(known or {}).get("version"),
-                         document_error=MISSING_POLICY)
-        else:
-            entry["version"] = known["version"]
-            document_entry(entry, known["document"])
-        documents.append(entry)
+    documents = [managed_policy_entry(dict(policy), policies) for policy in attached]
     boundary = role.get("PermissionsBoundary") or {}
     last_used = role.get("RoleLastUsed") or {}
     tags = [t for t in role.get("Tags") or [] if isinstance(t, dict)]
@@ -101,9 +102,10 @@ def transform_role(role, policies, account):
                             for p in role.get("RolePolicyList") or [] if isinstance(p, dict)],
         "attached_policies": attached,
         "policies": documents,
-        "permissions_boundary": {"type": boundary.get("PermissionsBoundaryType"),
-                                 "arn": boundary.get("PermissionsBoundaryArn")}
-        if boundary else None,
+        # The boundary caps what the policies grant: its document is part of the picture.
+        "permissions_boundary": managed_policy_entry(
+            {"type": boundary.get("PermissionsBoundaryType"),
+             "arn": boundary.get("PermissionsBoundaryArn")}, policies) if boundary else None,
         "tags": {t.get("Key"): t.get("Value") for t in tags},
         "last_used": {"date": _iso(last_used.get("LastUsedDate")),
                       "region": last_used.get("Region")} if last_used.get("LastUsedDate") else None,

@@ -43,7 +43,9 @@ def test_it_discovers_roles_with_every_policy_document_an_audit_needs(aws):
     assert documents[ADMIN]["name"] == "AdministratorAccess"
     assert documents[custom]["document"] == ONE_PERMISSION
     assert documents[custom]["version"] == "v2"
-    assert attributes["permissions_boundary"] == {"type": "PermissionsBoundaryPolicy", "arn": ADMIN}
+    assert attributes["permissions_boundary"] == {
+        "type": "PermissionsBoundaryPolicy", "arn": ADMIN, "name": "AdministratorAccess",
+        "version": "v1", "document": documents[ADMIN]["document"]}
     assert attributes["tags"] == {"team": "chat"}
     assert attributes["create_date"]
     assert not any("document_error" in p for p in attributes["policies"])
@@ -115,6 +117,7 @@ def test_it_flags_an_attached_policy_missing_from_the_listing():
 def test_it_keeps_boundary_tags_and_last_use_in_plain_form():
     attributes = transform_role(ROLE, {}, ACCOUNT).attributes
     assert attributes["permissions_boundary"]["arn"] == "arn:aws:iam::123456789012:policy/boundary"
+    assert attributes["permissions_boundary"]["document_error"]
     assert attributes["tags"] == {"team": "chat"}
     assert attributes["last_used"] == {"date": "2024-06-01T00:00:00+00:00", "region": "eu-west-1"}
     assert attributes["create_date"] == "2024-01-02T03:04:05+00:00"

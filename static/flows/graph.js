@@ -59,7 +59,7 @@
     derivedStack: new Map(), big: false, groupBy: "none", groupTag: "",
     hiddenTypes: new Set(), hiddenKinds: new Set(), region: "", stack: "", tag: "",
     neighbourhood: null, path: null, selected: null, syncing: false, readyAt: null,
-    layoutRequest: 0, listeners: {}
+    layoutRequest: 0, listeners: {}, timings: {}
   };
 
   // The handle the browser tests, the benchmark and the next pages use.
@@ -328,7 +328,9 @@
     var style = [
       { selector: "node", style: {
         "label": "data(label)", "font-size": 11, "color": "#1f2933", "text-valign": "bottom",
-        "text-margin-y": 5, "text-max-width": 150, "text-wrap": "ellipsis",
+        // Ellipsis trims labels a character at a time with a text measurement each: fine
+        // for a few hundred nodes, seconds for thousands. Big graphs show names whole.
+        "text-margin-y": 5, "text-max-width": 150, "text-wrap": big ? "none" : "ellipsis",
         "width": 34, "height": 34, "background-color": "#8792a2", "border-width": 0,
         "min-zoomed-font-size": big ? 9 : 6, "text-background-color": "#ffffff",
         "text-background-opacity": big ? 0 : 0.75, "text-background-padding": 1
@@ -385,15 +387,28 @@
     return iconBase + type + ".svg";
   }
 
-  function webglAvailable() {
-    try { return !!document.createElement("canvas").getContext("webgl2"); } catch (e) { return false; }
+  function webglSupport() {
+    // "hardware", "software" (SwiftShader/llvmpipe: slower than the 2D canvas) or null.
+    try {
+      var gl = document.createElement("canvas").getContext("webgl2");
+      if (!gl) return null;
+      var info = gl.getExtension("WEBGL_debug_renderer_info");
+      var name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) || "");
+      var lose = gl.getExtension("WEBGL_lose_context");
+      if (lose) lose.loseContext();
+      return /swiftshader|llvmpipe|software/i.test(name) ? "software" : "hardware";
+    } catch (e) {
+      return null;
+    }
   }
 
   function rendererChoice(big) {
+    // ?renderer=canvas|webgl overrides; otherwise WebGL for big graphs on a real GPU.
     var asked = new URLSearchParams(location.search).get("renderer");
     if (asked === "canvas") return "canvas";
-    if ((asked === "webgl" || big) && webglAvailable()) return "webgl";
-    return "canvas";
+    var support = asked === "webgl" || big ? webglSupport() : null;
+    if (asked === "webgl" && support) return "webgl";
+    return big && support === "hardware" ? "webgl" : "canvas";
   }
 
   function elementsFor(layout) {
@@ -452,10 +467,25 @@
   }
 
   function fitView() {
-    var cy = state.cy;
-    var visible = cy.elements().not(".fs-hidden");
-    cy.fit(visible.length ? visible : undefined, 30);
-    if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(visible); }
+    // Fit from node positions alone: cy.fit() needs every element's rendered bounding box
+    // (label sizes included), which forces the whole style computation up front and cost
+    // most of a second on 2,000 nodes. A margin stands in for the labels and group frames.
+    var cy = state.cy, x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+    cy.nodes().forEach(function (n) {
+      if (n.isParent() || n.hasClass("fs-hidden")) return;
+      var p = n.position();
+      if (p.x < x1) x1 = p.x;
+      if (p.x > x2) x2 = p.x;
+      if (p.y < y1) y1 = p.y;
+      if (p.y > y2) y2 = p.y;
+    });
+    if (x1 === Infinity) return;
+    var grouped = cy.nodes(".fs-group").length > 0;
+    x1 -= 90; x2 += 90; y1 -= grouped ? 60 : 30; y2 += grouped ? 50 : 40;
+    var width = cy.width(), height = cy.height(), padding = 48; // room for the legend
+    var zoom = Math.min((width - 2 * padding) / (x2 - x1), (height - 2 * padding) / (y2 - y1), 1.4);
+    zoom = Math.max(zoom, cy.minZoom());
+    cy.viewport({ zoom: zoom, pan: { x: width / 2 - zoom * (x1 + x2) / 2, y: height / 2 - zoom * (y1 + y2) / 2 } });
   }
 
   function updateCounts() {
@@ -465,15 +495,20 @@
   }
 
   function markReady() {
-    // Ready means drawn: wait for Cytoscape's first render, then one more frame.
-    var done = function () {
+    // Drawn means Cytoscape has painted: its render loop runs on requestAnimationFrame, so
+    // two frames after the graph exists its first frame is on screen. (The 'render' event
+    // would do for the canvas renderer, but the WebGL renderer does not emit it.)
+    requestAnimationFrame(function () {
       requestAnimationFrame(function () {
         state.readyAt = performance.now();
+        state.timings.drawn = state.readyAt;
         setGraphState(state.doc.nodes.length ? "ready" : "empty");
+        // Interactive: the main thread has nothing queued and the next frame can start.
+        setTimeout(function () {
+          requestAnimationFrame(function () { state.interactiveAt = performance.now(); });
+        }, 0);
       });
-    };
-    if (state.cy) state.cy.one("render", done); else done();
-    if (state.cy) state.cy.forceRender ? state.cy.forceRender() : state.cy.resize();
+    });
   }
 
   // ---------------------------------------------------------------- loading and updating
@@ -481,9 +516,12 @@
   function loadGraph() {
     setGraphState("loading");
     showMessage("Loading the graph…", "");
+    state.timings = { start: performance.now() };
     return fetchJSON(config.graph_url).then(function (doc) {
+      state.timings.fetched = performance.now();
       indexDocument(doc);
       fillControls();
+      state.timings.indexed = performance.now();
       if (!doc.nodes.length) {
         showMessage("No account synced yet",
           "Flowscope has not discovered any resources. Sync now to read your serverless architecture.",
@@ -494,9 +532,12 @@
       }
       showMessage("Drawing " + plural(doc.nodes.length, "resource") + "…", "");
       return computeLayout().then(function (layout) {
+        state.timings.laidOut = performance.now();
         if (state.cy) state.cy.destroy();
         createGraph(placed(layout));
+        state.timings.created = performance.now();
         applyView();
+        state.timings.filtered = performance.now();
         updateCounts();
         renderLegend();
         if (config.focus && state.nodes.has(config.focus)) {
@@ -506,6 +547,7 @@
           if (config.focus) showBanner("warning", "The resource in the address is not in the graph: " + config.focus);
         }
         showMessage(null);
+        state.timings.viewed = performance.now();
         markReady();
       });
     }).catch(function (error) {
@@ -842,7 +884,8 @@
   function table(rows, className) {
     var body = el("tbody");
     rows.forEach(function (row) {
-      body.appendChild(el("tr", null, el("th", { scope: "row", text: row[0] }), el("td", { text: row[1] })));
+      var cell = typeof row[1] === "string" ? el("td", { text: row[1] }) : el("td", null, row[1]);
+      body.appendChild(el("tr", null, el("th", { scope: "row", text: row[0] }), cell));
     });
     return el("table", { className: className || "fs-table" }, body);
   }
@@ -853,6 +896,10 @@
       FUNCTION_FIELDS.forEach(function (f) {
         var value = a[f[0]];
         if (f[0] === "stack") value = value || state.derivedStack.get(node.id);
+        if (f[0] === "role" && value && state.nodes.has(value)) {
+          rows.push([f[1], nodeLink(value)]);
+          return;
+        }
         rows.push([f[1], value === null || value === undefined || value === "" ? "—" : formatValue(value) + (f[2] || "")]);
       });
       return rows;
@@ -893,14 +940,18 @@
     return badge;
   }
 
+  function nodeLink(arn) {
+    var other = state.nodes.get(arn);
+    var link = el("button", { type: "button", className: "fs-link", title: arn }, other ? other.name : arn);
+    link.addEventListener("click", function () { selectNode(arn, { push: true, center: true }); });
+    return link;
+  }
+
   function edgeList(edges, direction) {
     var list = el("ul", { className: "fs-edges" });
     edges.forEach(function (e) {
       var otherId = direction === "in" ? e.source : e.target;
-      var other = state.nodes.get(otherId);
-      var link = el("button", { type: "button", className: "fs-link", title: otherId },
-        other ? other.name : otherId);
-      link.addEventListener("click", function () { selectNode(otherId, { push: true, center: true }); });
+      var other = state.nodes.get(otherId), link = nodeLink(otherId);
       var rows = [];
       Object.keys(e.attributes).sort().forEach(function (key) {
         if (EDGE_ATTRIBUTES_HIDDEN[key]) return;

@@ -8,8 +8,10 @@ from .harness import (ALIAS, CHROMIUM, Site, attach_database, clear_graph, creat
 
 
 def pytest_collection_modifyitems(config, items):
-    if os.path.exists(CHROMIUM):
+    if os.path.exists(CHROMIUM) or not any("browser" in item.keywords for item in items):
         return
+    if os.environ.get("FLOWSCOPE_REQUIRE_SERVICES") == "1":
+        raise pytest.UsageError(f"FLOWSCOPE_REQUIRE_SERVICES=1 but there is no Chromium at {CHROMIUM}")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)"))

@@ -140,7 +140,7 @@ def test_it_shows_a_functions_configuration_triggers_and_problems_on_click(page,
     assert config["Timeout"] == "15 s"
     assert config["Environment variables"] == "STRIPE_KEY_NAME, TABLE"
     assert config["Stack"] == "shop-orders"
-    assert config["Role"] == checkout["attributes"]["role"]
+    assert config["Role"] == "orders-checkout-role"  # the role node's name, linking to it
     tags = dict(zip(inspector.locator(".fs-tags th").all_text_contents(),
                     inspector.locator(".fs-tags td").all_text_contents()))
     assert tags["cost-centre"] == "42"
@@ -153,6 +153,9 @@ def test_it_shows_a_functions_configuration_triggers_and_problems_on_click(page,
     console = page.locator("#fs-console-link")
     expect(console).to_have_attribute(
         "href", "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/orders-checkout")
+    inspector.locator(".fs-config .fs-link", has_text="orders-checkout-role").click()
+    expect(page.locator("#fs-inspector-name")).to_have_text("orders-checkout-role")
+    assert page.evaluate("() => window.flowscope.cy.$(':selected').id()") == checkout["attributes"]["role"]
 
 
 def test_it_shows_edge_attributes_and_refused_triggers(page, site_db):

@@ -11,10 +11,11 @@ Reports throughput, latency from "readable through the logs API" (PutLogEvents r
 run, and the FilterLogEvents calls per minute of an idle and a busy 1,000-function account
 (simulated scheduler: same scheduling functions, no emulator).
 
-    .venv/bin/python bench/live_bench.py                      # M=100,000 K=20 rate=5,000/s
+    .venv/bin/python bench/live_bench.py --pollers 4          # M=100,000 K=20 rate=5,000/s
     .venv/bin/python bench/live_bench.py --invocations 20000 --rate 2000
 
-Needs Postgres and Redis (defaults: 127.0.0.1, database flowscope_live_bench, recreated).
+Needs Postgres and Redis (defaults: 127.0.0.1, database flowscope_live_bench, recreated;
+Redis database 5, whose flowscope* keys are deleted first).
 
 The emulator runs in its own process. moto's FilterLogEvents scans every event of a log group
 on every call (cost grows with the group's size, not the window asked for); the harness gives
@@ -194,7 +195,9 @@ def rss_mb(pid):
 # ---------------------------------------------------------------- client
 
 
-async def receive(expected, deadline_after_writer, writer_done, received):
+async def receive(expected, quiet_seconds, writer_done, received):
+    """Collect (request id, arrival time) until every invocation arrived, or nothing has
+    arrived for ``quiet_seconds`` after the writer finished."""
     from channels.layers import get_channel_layer
 
     from flows.publish import group_name
@@ -202,22 +205,36 @@ async def receive(expected, deadline_after_writer, writer_done, received):
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(group_name(), channel)
-    quiet_since = None
-    while True:
-        try:
-            message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
-        except asyncio.TimeoutError:
-            message = None
-        now = time.time()
-        if message and message.get("message", {}).get("type") == "invocations":
-            for item in message["message"]["items"]:
-                received.append((item["request_id"], now))
-        if len({r for r, _ in received}) >= expected:
-            return
-        if writer_done.is_set():
-            quiet_since = quiet_since or now
-            if now - quiet_since > deadline_after_writer:
-                return
+    seen = set()
+    last_arrival = [time.time()]
+
+    async def listen():
+        # One long-lived receive loop: cancelling a pending receive could drop a message.
+        import redis
+
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except (redis.exceptions.TimeoutError, redis.exceptions.ConnectionError):
+                continue  # a busy machine can stall Redis reads; the message stays queued
+            now = time.time()
+            if message.get("message", {}).get("type") == "invocations":
+                for item in message["message"]["items"]:
+                    received.append((item["request_id"], now))
+                    seen.add(item["request_id"])
+                last_arrival[0] = now
+
+    listener = asyncio.create_task(listen())
+    try:
+        while len(seen) < expected:
+            await asyncio.sleep(0.2)
+            if writer_done.is_set() and time.time() - last_arrival[0] > quiet_seconds:
+                break
+            if listener.done():
+                listener.result()
+    finally:
+        listener.cancel()
+        await layer.group_discard(group_name(), channel)
 
 
 # ---------------------------------------------------------------- API calls per minute
@@ -279,9 +296,12 @@ def main():
 
     import redis
 
+    # The bench's Redis database (default db 5) starts clean: no limiter buckets, and no
+    # channels of earlier runs left in the group (full ones slow every group_send down).
     client = redis.Redis.from_url(args.redis_url)
-    for key in client.scan_iter("flowscope-live-bench*"):
-        client.delete(key)
+    for pattern in ("flowscope-live-bench*", "flowscope:*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
 
     ctx = mp.get_context("spawn")
     ready = ctx.Queue()
@@ -362,7 +382,7 @@ def main():
             stats[key] = stats.get(key, 0) + value
     stored = Invocation.objects.exclude(seq=None).count()
     connection.close()
-    # Memory after start-up (a quarter into the run) against the end: flat or growing.
+    # Memory after start-up (from a quarter into the run) to the end: flat or growing.
     rss_during = [max(x for x in sample if x) for _, sample in rss_samples if any(sample)]
     rss_during = rss_during[len(rss_during) // 4:]
 
@@ -373,9 +393,10 @@ def main():
     print(f"latency p50/p95/p99      {pct(50):.2f} s / {pct(95):.2f} s / {pct(99):.2f} s "
           f"(max {latencies[-1] if latencies else float('nan'):.2f} s)")
     print(f"lost / duplicated        {lost} / {duplicates}")
-    print(f"poller peak RSS          {', '.join(f'{p:.0f} MB' for p in peaks if p)}; "
-          f"RSS a quarter in / at the end {rss_during[0] if rss_during else 0:.0f} / "
-          f"{rss_during[-1] if rss_during else 0:.0f} MB")
+    quarters = [rss_during[min(len(rss_during) - 1, i * len(rss_during) // 4)] for i in range(4)] + [
+        rss_during[-1]] if rss_during else []
+    print(f"poller peak RSS          {', '.join(f'{p:.0f} MB' for p in peaks if p)}; largest "
+          f"poller RSS at 25/44/63/81/100 % of the run: {' / '.join(f'{q:.0f}' for q in quarters)} MB")
     print(f"FilterLogEvents calls    {stats.get('api_calls', 0):,} "
           f"({stats.get('api_calls', 0) / delivered_span * 60:,.0f}/min), "
           f"events read {stats.get('events', 0):,}, re-read and skipped {stats.get('duplicates', 0):,}")

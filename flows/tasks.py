@@ -8,6 +8,7 @@ from django.conf import settings
 from .locks import SyncInProgress
 from .publish import publish
 from .sync import sync_account
+from .vocabulary import SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +23,37 @@ def run_sync(regions=None, role_arn=None):
     """The one sync entry point behind the beat schedule, the on-demand task and the CLI."""
     regions = regions or settings.FLOWSCOPE["REGIONS"]
     try:
-        return sync_account(regions, role_arn=role_arn, progress=publish_progress)
+        run = sync_account(regions, role_arn=role_arn, progress=publish_progress)
     except SyncInProgress as exc:
         publish("sync", {"error": str(exc)})
         log.info("%s", exc)
         return None
+    audit_after_sync(run)
+    return run
+
+
+def audit_after_sync(run):
+    """Re-audit the account a sync just read. Returns the audit result, or None.
+
+    Skipped when the sync failed, or when the roles or functions could not be read (the
+    audit would then report on a partial picture). An audit failure is logged and never
+    turns a finished sync into a failed one."""
+    if run is None or run.status == SyncStatus.FAILED:
+        return None
+    unread = {str(e.get("service")) for e in run.errors or []
+              if isinstance(e, dict) and e.get("fatal")} & {"iam", "lambda"}
+    if unread:
+        log.warning("sync %s could not read %s: audit skipped", run.pk, ", ".join(sorted(unread)))
+        return None
+    from .auditing import audit_account
+
+    try:
+        result = audit_account(run.account)
+    except Exception:  # the sync's outcome must not depend on the audit
+        log.exception("audit after sync %s failed", run.pk)
+        return None
+    publish("audit", {"account": run.account.account_id, "findings": len(result.findings)})
+    return result
 
 
 @shared_task(name="flows.tasks.sync_account", ignore_result=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, api_audit, views, views_audit
 
 urlpatterns = [
     path("", views.graph_page, name="graph"),
@@ -13,4 +13,9 @@ urlpatterns = [
     path("api/sync-runs/<int:run_id>/", api.sync_run, name="api-sync-run"),
     path("api/sync/", api.start_sync, name="api-sync"),
     path("api/status/", api.status, name="api-status"),
+    path("audit/", views_audit.audit_page, name="audit"),
+    path("audit/run/", views_audit.run_audit, name="audit-run"),
+    path("roles/<path:arn>", views_audit.role_page, name="role"),
+    path("api/findings/", api_audit.findings, name="api-findings"),
+    path("api/findings/summary/", api_audit.findings_summary, name="api-findings-summary"),
 ]

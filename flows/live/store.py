@@ -394,3 +394,31 @@ def function_stats(function_arn, minutes=60, now=None):
         "gb_seconds": gb_s,
         "estimated_cost_usd": gb_s * price_per_gb_second(attributes.get("architectures")),
     }
+
+
+# Lambda's longest timeout is 15 minutes: a START older than that (plus the ingestion lag)
+# without its REPORT will not be completed any more.
+UNFINISHED_AFTER = timedelta(minutes=15)
+
+
+def live_health(now=None):
+    """What the live pipeline has counted, for the status page and the API: per log group
+    problems (missing group, throttling, malformed/huge/orphan lines, errors) and the
+    invocations that started but never reported."""
+    from ..models import LogCursor
+
+    now = now or timezone.now()
+    lag = timedelta(seconds=settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"])
+    totals = {}
+    problems = []
+    for cursor in LogCursor.objects.filter(enabled=True).order_by("log_group"):
+        for key, value in cursor.stats.items():
+            if key != "behind_ms":
+                totals[key] = totals.get(key, 0) + value
+        if cursor.last_error:
+            problems.append({"log_group": cursor.log_group, "region": cursor.region,
+                             "error": cursor.last_error})
+    unfinished = Invocation.objects.filter(completed_at__isnull=True,
+                                           started_at__lt=now - UNFINISHED_AFTER - lag).count()
+    return {"totals": totals, "problems": problems, "unfinished_invocations": unfinished,
+            "latest_invocation_id": latest_invocation_id()}

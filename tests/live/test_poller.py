@@ -343,3 +343,21 @@ def test_head_overlap_grows_with_the_lag_spread_up_to_the_lag():
     assert head_overlap_ms(0, 20_000) == 1000
     assert head_overlap_ms(4000, 20_000) == 7000
     assert head_overlap_ms(60_000, 20_000) == 20_000
+
+
+def test_health_reports_starts_without_report_and_problem_groups(aws, worker):
+    from flows.live.store import live_health
+
+    request_id = str(uuid.uuid4())
+    start = invocation_lines(request_id, now_ms() - 2000)[0]
+    put_lines(aws, GROUP, STREAM, [start])
+    add_function("gone")
+    poll_all()
+
+    later = timezone.now() + timedelta(minutes=20)
+    health = live_health(now=later)
+
+    assert health["unfinished_invocations"] == 1
+    assert health["totals"]["missing"] == 1
+    assert [p["log_group"] for p in health["problems"]] == ["/aws/lambda/gone"]
+    assert live_health()["unfinished_invocations"] == 0

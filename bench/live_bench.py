@@ -29,7 +29,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -291,10 +290,10 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    import redis
+
     from flows.live.poller import quiet_interval
     from flows.models import Account, Resource
-
-    import redis
 
     # The bench's Redis database (default db 5) starts clean: no limiter buckets, and no
     # channels of earlier runs left in the group (full ones slow every group_send down).

@@ -9,6 +9,7 @@ the code print. JSON (LogFormat=JSON): platform events ``{"type": "platform.star
 one request into the fields stored on an Invocation.
 """
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -269,13 +270,13 @@ def _number(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if value == value and abs(value) < 1e12 else None
+        return float(value) if math.isfinite(value) and abs(value) < 1e12 else None
     if isinstance(value, str):
         try:
             number = float(value)
         except ValueError:
             return None
-        return number if number == number and abs(number) < 1e12 else None
+        return number if math.isfinite(number) and abs(number) < 1e12 else None
     return None
 
 

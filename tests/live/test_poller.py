@@ -8,8 +8,16 @@ from botocore.stub import Stubber
 from django.utils import timezone
 
 from flows.live import invocations_since
-from flows.live.poller import (Clients, PushBatcher, claim_cursors, ensure_cursors,
-                               next_poll_delay, poll_cursor, quiet_interval, run_cycle)
+from flows.live.poller import (
+    Clients,
+    PushBatcher,
+    claim_cursors,
+    ensure_cursors,
+    next_poll_delay,
+    poll_cursor,
+    quiet_interval,
+    run_cycle,
+)
 from flows.live.store import function_stats, prune
 from flows.models import Invocation, InvocationMinute, LogCursor
 from tests.data import lambda_logs as samples

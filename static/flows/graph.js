@@ -20,6 +20,7 @@
   // texture while panning, WebGL where the browser has it, layout in a worker.
   var BIG_GRAPH_NODES = 1500;
   var WORKER_LAYOUT_NODES = 800;
+  var LABEL_ZOOM = 0.55; // big graphs: node names from this zoom on
   var MAX_SEARCH_RESULTS = 25;
   var POSITIONS_KEY = "flowscope.positions.v1.";
 
@@ -232,17 +233,19 @@
   }
 
   function nodeData(node) {
+    var type = TYPES[node.type] ? node.type : "unknown";
     var data = {
-      id: node.id, label: node.name || node.id, type: TYPES[node.type] ? node.type : "unknown",
-      region: node.region || ""
+      id: node.id, label: node.name || node.id, type: type, region: node.region || "",
+      colour: TYPES[type].colour, shape: TYPES[type].shape
     };
+    if (!state.big) data.icon = iconUrl(type);
     if (hasProblem(node)) data.problem = 1;
     return data;
   }
 
   function edgeData(edge) {
     var data = { id: edge.id, source: edge.source, target: edge.target, kind: edge.kind,
-                 label: edgeLabel(edge) };
+                 label: edgeLabel(edge), colour: KINDS[edge.kind] || "#4a5568" };
     if (edge.attributes.permitted === false) data.denied = 1;
     return data;
   }
@@ -276,12 +279,15 @@
       return map;
     };
     if (input.nodes.length < WORKER_LAYOUT_NODES || typeof Worker === "undefined") {
+      state.layoutSource = "main";
       return Promise.resolve(toMap(window.FlowscopeLayout(input).positions));
     }
+    state.layoutSource = "worker";
     return new Promise(function (resolve) {
       try {
         if (!layoutWorker) layoutWorker = new Worker($("fs-layout-script").src);
       } catch (e) {
+        state.layoutSource = "main";
         resolve(toMap(window.FlowscopeLayout(input).positions));
         return;
       }
@@ -291,6 +297,7 @@
       };
       layoutWorker.onerror = function () {
         layoutWorker = null;
+        state.layoutSource = "main";
         resolve(toMap(window.FlowscopeLayout(input).positions));
       };
       layoutWorker.postMessage(input);
@@ -324,10 +331,10 @@
 
   // ---------------------------------------------------------------- Cytoscape
 
-  function stylesheet(big) {
+  function stylesheet(big, labels) {
     var style = [
       { selector: "node", style: {
-        "label": "data(label)", "font-size": 11, "color": "#1f2933", "text-valign": "bottom",
+        "label": labels ? "data(label)" : "", "font-size": 11, "color": "#1f2933", "text-valign": "bottom",
         // Ellipsis trims labels a character at a time with a text measurement each: fine
         // for a few hundred nodes, seconds for thousands. Big graphs show names whole.
         "text-margin-y": 5, "text-max-width": 150, "text-wrap": big ? "none" : "ellipsis",
@@ -345,19 +352,14 @@
         "min-zoomed-font-size": 7
       } }
     ];
-    Object.keys(TYPES).forEach(function (type) {
-      var s = { "background-color": TYPES[type].colour, "shape": TYPES[type].shape };
-      if (!big) {
-        s["background-image"] = iconUrl(type);
-        s["background-width"] = "70%";
-        s["background-height"] = "70%";
-      }
-      style.push({ selector: 'node[type = "' + type + '"]', style: s });
-    });
-    Object.keys(KINDS).forEach(function (kind) {
-      style.push({ selector: 'edge[kind = "' + kind + '"]',
-                   style: { "line-color": KINDS[kind], "target-arrow-color": KINDS[kind] } });
-    });
+    // Colour, shape and icon travel in each element's data and are mapped by a single rule:
+    // one selector per type and kind made styling 5,000 elements measurably slower.
+    style.push({ selector: "node[colour]", style: { "background-color": "data(colour)", "shape": "data(shape)" } });
+    if (!big) {
+      style.push({ selector: "node[icon]", style: {
+        "background-image": "data(icon)", "background-width": "70%", "background-height": "70%" } });
+    }
+    style.push({ selector: "edge[colour]", style: { "line-color": "data(colour)", "target-arrow-color": "data(colour)" } });
     style.push(
       { selector: 'edge[kind = "execution_role"]', style: { "line-style": "dotted", "width": 1 } },
       { selector: "edge[denied]", style: { "line-color": "#d0021b", "target-arrow-color": "#d0021b",
@@ -434,7 +436,7 @@
     var options = {
       container: $("fs-graph"),
       elements: elementsFor(layout),
-      style: stylesheet(state.big),
+      style: stylesheet(state.big, !state.big),
       layout: { name: "preset", fit: false },
       minZoom: 0.02, maxZoom: 4,
       motionBlur: false,
@@ -449,6 +451,24 @@
     state.cy = window.cytoscape(options);
     $("fs-graph").dataset.renderer = renderer;
     bindGraphEvents(state.cy);
+    if (state.big) bindLabelDetail(state.cy);
+  }
+
+  function bindLabelDetail(cy) {
+    // Big graphs drawn whole are too small to read anyway, and labels cost Cytoscape a
+    // third of the first draw even when it does not paint them: names appear on zooming in.
+    var shown = false, pending = false;
+    cy.on("zoom", function () {
+      if (pending) return;
+      pending = true;
+      setTimeout(function () {
+        pending = false;
+        var wanted = cy.zoom() >= LABEL_ZOOM;
+        if (wanted === shown) return;
+        shown = wanted;
+        cy.style(stylesheet(true, shown));
+      }, 120);
+    });
   }
 
   function bindGraphEvents(cy) {
@@ -593,8 +613,10 @@
     elementsFor(layout).forEach(function (element) { wanted.set(element.data.id, element); });
     cy.batch(function () {
       cy.edges().forEach(function (edge) { if (!wanted.has(edge.id())) edge.remove(); });
+      // Vanished resources go now; vanished groups only at the end, once their members have
+      // moved (removing a compound node removes whatever is still inside it).
       cy.nodes().forEach(function (node) {
-        if (!wanted.has(node.id()) && node.inside()) node.remove();
+        if (!wanted.has(node.id()) && node.inside() && !node.hasClass("fs-group")) node.remove();
       });
       // Groups first, so nodes can move into new ones.
       wanted.forEach(function (element, id) {
@@ -608,7 +630,7 @@
         var current = existing.parent().length ? existing.parent().id() : null;
         var position = existing.position();
         var data = {};
-        Object.keys(element.data).forEach(function (k) { if (k !== "parent") data[k] = element.data[k]; });
+        Object.keys(element.data).forEach(function (k) { if (k !== "parent" && k !== "id") data[k] = element.data[k]; });
         ["problem"].forEach(function (k) { if (!(k in data)) existing.removeData(k); });
         existing.data(data);
         if (parent !== current) existing = existing.move({ parent: parent }).position(position);
@@ -705,9 +727,20 @@
     return true;
   }
 
+  function viewIsPlain() {
+    return !state.hiddenTypes.size && !state.hiddenKinds.size && !state.region && !state.stack &&
+      !state.tag && !state.neighbourhood && !state.path;
+  }
+
   function applyView() {
     var cy = state.cy;
     if (!cy) return;
+    if (viewIsPlain() && !state.viewTouched) {
+      // Nothing filtered or highlighted, ever: every element is already shown as it should be.
+      $("fs-graph").dataset.visibleCount = String(state.doc.nodes.length);
+      return;
+    }
+    state.viewTouched = !viewIsPlain();
     cy.batch(function () {
       cy.nodes().forEach(function (n) {
         if (n.hasClass("fs-group")) return;

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from flows.demo.seed import seed_demo
 
-from .harness import edge, function, insert_graph, node
+from .harness import edge, function, insert_graph, node, synthetic_graph
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +86,27 @@ def test_it_draws_every_node_and_edge_of_the_graph(page, site_db):
     assert drawn["edges"] == len(edges)
     assert set(drawn["ids"]) == {n["arn"] for n in nodes}
     assert page.errors == []
+
+
+def test_it_lays_out_a_big_graph_in_a_worker_with_the_same_positions_as_the_page_would(page, site_db):
+    nodes, edges = seed(site_db, synthetic_graph(1600))
+    open_graph(page)
+    expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(len(nodes)))
+    assert page.evaluate("() => window.flowscope.state.layoutSource") == "worker"
+    # The worker runs the same deterministic code the page falls back to.
+    mismatches = page.evaluate("""() => {
+        const cy = window.flowscope.cy, doc = window.flowscope.state.doc, ids = new Map();
+        doc.nodes.forEach((n, i) => ids.set(n.id, i));
+        const input = {nodes: doc.nodes.map(n => ({id: n.id, type: n.type, group: ""})),
+                       edges: doc.edges.map(e => [ids.get(e.source), ids.get(e.target)])};
+        const positions = window.FlowscopeLayout(input).positions;
+        return doc.nodes.filter((n, i) => {
+            const p = cy.getElementById(n.id).position();
+            return p.x !== positions[2 * i] || p.y !== positions[2 * i + 1];
+        }).length;
+    }""")
+    assert mismatches == 0
+    assert page.evaluate("() => window.flowscope.cy.edges().length") == len(edges)
 
 
 def test_it_keeps_positions_across_reloads(page, site_db):

@@ -240,13 +240,14 @@ class PollOutcome:
     invocations: int = 0
     items: list = field(default_factory=list)
     error: str = ""
+    started_at: object = None
 
 
 def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=None):
     """Poll one leased log group up to now. ``publish_item(item)`` is called after each commit
     with every invocation that commit completed. Never raises for AWS errors."""
     cursor = LogCursor.objects.select_related("account").get(pk=cursor_id)
-    outcome = PollOutcome(cursor_id, cursor.log_group)
+    outcome = PollOutcome(cursor_id, cursor.log_group, started_at=timezone.now())
     options = settings.FLOWSCOPE
     now_ms = int(time.time() * 1000)
     lag_ms = options["LOG_INGESTION_LAG_SECONDS"] * 1000
@@ -363,7 +364,9 @@ def _finish(cursor_id, owner, outcome, counters, groups_in_region):
         cursor.stats = stats
         cursor.last_error = outcome.error[:2000]
         cursor.last_polled_at = now
-        cursor.next_poll_at = now + timedelta(seconds=delay)
+        # Counted from the start of this poll: a group whose poll takes longer than the
+        # interval is due again at once (the shared budget still caps the rate).
+        cursor.next_poll_at = (outcome.started_at or now) + timedelta(seconds=delay)
         cursor.lease_owner = ""
         cursor.leased_until = None
         cursor.save(update_fields=["stats", "last_error", "last_polled_at", "next_poll_at",

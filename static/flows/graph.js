@@ -466,7 +466,15 @@
         var wanted = cy.zoom() >= LABEL_ZOOM;
         if (wanted === shown) return;
         shown = wanted;
-        cy.style(stylesheet(true, shown));
+        // Change only the node label rule, keeping rules other scripts added (audit badges).
+        var rules = cy.style().json();
+        rules.forEach(function (rule) {
+          if (rule.selector === "node" && rule.style && "label" in rule.style) {
+            rule.style.label = shown ? "data(label)" : "";
+          }
+        });
+        cy.style(rules);
+        $("fs-graph").dataset.labels = shown ? "shown" : "hidden";
       }, 120);
     });
   }

@@ -167,7 +167,10 @@
       section.appendChild(el("p", "fs-muted", "No audit findings."));
     } else {
       var list = el("ul", "fs-audit-list");
-      findings.forEach(function (f) { list.appendChild(findingItem(f)); });
+      // Most severe first (the API's order), with the suppressed ones after the open ones.
+      var ordered = findings.filter(function (f) { return !f.suppressed; })
+        .concat(findings.filter(function (f) { return f.suppressed; }));
+      ordered.forEach(function (f) { list.appendChild(findingItem(f)); });
       section.appendChild(list);
     }
     section.appendChild(links(arn, type));

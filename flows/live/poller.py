@@ -316,8 +316,6 @@ def _apply_page(cursor_id, owner, events, now_ms, outcome, counters, publish_ite
         # How far behind the newest event new ones still turn up (ingestion lag spread),
         # remembered with a slow decay: head polls re-read that much.
         cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
-        batch = store.apply_events(fresh, cursor.function_arns, cursor.log_group,
-                                   cursor.open_requests)
         if events:
             newest = max(e.get("timestamp") or 0 for e in events)
             # A clock-skewed event from the future must not push the window past now.
@@ -327,8 +325,13 @@ def _apply_page(cursor_id, owner, events, now_ms, outcome, counters, publish_ite
                    - settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000 - 1000)
         cursor.seen_events = {k: v for k, v in seen.items() if v >= horizon}
         cursor.leased_until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
-        cursor.save(update_fields=["seen_events", "open_requests", "last_event_ms", "leased_until",
-                                   "stats"])
+
+        def save_cursor():
+            cursor.save(update_fields=["seen_events", "open_requests", "last_event_ms",
+                                       "leased_until", "stats"])
+
+        batch = store.apply_events(fresh, cursor.function_arns, cursor.log_group,
+                                   cursor.open_requests, before_numbering=save_cursor)
         items = [store.invocation_item(row) for row in batch.completed]
         if publish_item and items:
             transaction.on_commit(lambda: [publish_item(item) for item in items])

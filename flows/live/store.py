@@ -92,7 +92,7 @@ def group_lines(events, function_arns, open_requests, stats):
     return grouped
 
 
-def apply_events(events, function_arns, log_group, open_requests):
+def apply_events(events, function_arns, log_group, open_requests, before_numbering=None):
     """Fold a page of log events into Invocation rows and per-minute aggregates.
 
     Returns an EventBatch; ``completed`` holds the invocations whose REPORT arrived now, with
@@ -100,21 +100,27 @@ def apply_events(events, function_arns, log_group, open_requests):
 
     A request whose START is in this page is new, so its row is not looked up first; in the
     rare case one exists all the same (lines out of order), the page is redone with lookups.
+    ``before_numbering()`` runs just before the counter is locked (the poller saves its cursor
+    there, so that write is not done while every other worker waits for the lock).
     """
     before = dict(open_requests)
     try:
         with transaction.atomic():
-            return _apply(events, function_arns, log_group, open_requests, trust_start=True)
+            return _apply(events, function_arns, log_group, open_requests, before_numbering,
+                          trust_start=True)
     except IntegrityError:
         open_requests.clear()
         open_requests.update(before)
-        return _apply(events, function_arns, log_group, open_requests, trust_start=False)
+        return _apply(events, function_arns, log_group, open_requests, before_numbering,
+                      trust_start=False)
 
 
-def _apply(events, function_arns, log_group, open_requests, trust_start):
+def _apply(events, function_arns, log_group, open_requests, before_numbering, trust_start):
     stats = EventBatch()
     grouped = group_lines(events, function_arns, open_requests, stats)
     if not grouped:
+        if before_numbering:
+            before_numbering()
         return stats
     if trust_start:
         lookup = [key for key, lines in grouped.items()
@@ -142,6 +148,11 @@ def _apply(events, function_arns, log_group, open_requests, trust_start):
         (updated if row.pk else created).append(row)
         if draft.complete and not was_complete:
             completed.append(row)
+    # Aggregates first: the counter's row lock below serializes every worker's commit, so
+    # as little as possible happens while it is held.
+    _aggregate(completed)
+    if before_numbering:
+        before_numbering()
     if completed:
         completed.sort(key=lambda r: (r.started_at, r.request_id))
         counter = LiveCounter.objects.select_for_update().get(name=SEQ_COUNTER)
@@ -153,7 +164,6 @@ def _apply(events, function_arns, log_group, open_requests, trust_start):
         _insert(created)
     if updated:
         Invocation.objects.bulk_update(updated, UPDATE_FIELDS, batch_size=200)
-    _aggregate(completed)
     stats.invocations = len(completed)
     stats.completed = completed
     return stats

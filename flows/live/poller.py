@@ -6,7 +6,7 @@
 - Each page of events is applied in one transaction that also saves the cursor: a worker
   killed at any point leaves data and cursor in step, and the next poll resumes from there.
 - Windows overlap, because CloudWatch makes events readable 5-20 s after their own timestamp
-  and not always in timestamp order: every poll re-reads a second before the newest event
+  and not always in timestamp order: every poll re-reads half a second before the newest event
   seen, more when new events have lately turned up further behind it; every
   LOG_CATCHUP_INTERVAL a catch-up poll reads everything since LOG_INGESTION_LAG_SECONDS before
   the previous catch-up, so an event up to that late is found at the next catch-up. Event ids
@@ -37,7 +37,7 @@ from .limits import filter_log_events_tps, limit_filter_log_events, make_limiter
 
 log = logging.getLogger(__name__)
 
-HEAD_OVERLAP_MS = 1000          # every poll re-reads this much before the last event seen
+HEAD_OVERLAP_MS = 500           # every poll re-reads at least this much before the newest event
 FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
 LEASE_SECONDS = 60
 CLIENT_MAX_AGE_S = 45 * 60      # assumed-role credentials last an hour
@@ -191,7 +191,7 @@ def quiet_interval(groups_in_region, tps):
 
 
 def head_overlap_ms(behind_ms, lag_ms):
-    """How far before the newest event seen a regular poll starts: a second, more when new
+    """How far before the newest event seen a regular poll starts: half a second, more when new
     events have been turning up behind the newest one (up to the full ingestion lag)."""
     return int(min(max(HEAD_OVERLAP_MS, behind_ms * 1.5 + HEAD_OVERLAP_MS), max(lag_ms, HEAD_OVERLAP_MS)))
 

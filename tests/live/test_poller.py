@@ -348,8 +348,8 @@ def test_head_polls_reach_further_back_once_events_arrive_out_of_order(aws, work
 def test_head_overlap_grows_with_the_lag_spread_up_to_the_lag():
     from flows.live.poller import head_overlap_ms
 
-    assert head_overlap_ms(0, 20_000) == 1000
-    assert head_overlap_ms(4000, 20_000) == 7000
+    assert head_overlap_ms(0, 20_000) == 500
+    assert head_overlap_ms(4000, 20_000) == 6500
     assert head_overlap_ms(60_000, 20_000) == 20_000
 
 

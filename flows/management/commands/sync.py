@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from flows.api import run_summary
 from flows.locks import SyncInProgress
 from flows.sync import sync_account
+from flows.tasks import audit_after_sync, publish_progress
 
 
 class Command(BaseCommand):
@@ -19,21 +20,27 @@ class Command(BaseCommand):
         parser.add_argument("--role-arn", action="append", dest="role_arns", default=[],
                             help="assume this role and discover its account (repeatable)")
         parser.add_argument("--json", action="store_true", help="print each run's summary as JSON")
+        parser.add_argument("--no-audit", action="store_true",
+                            help="skip the IAM audit that follows a sync")
 
-    def handle(self, *args, regions, role_arns, json: bool, **options):
+    def handle(self, *args, regions, role_arns, json: bool, no_audit: bool, **options):
         regions = regions or settings.FLOWSCOPE["REGIONS"]
         worst = 0
         for role_arn in role_arns or [None]:
             try:
-                run = sync_account(regions, role_arn=role_arn)
+                # Browsers watching the dashboard see a CLI sync's progress too.
+                run = sync_account(regions, role_arn=role_arn, progress=publish_progress)
             except SyncInProgress as exc:
                 raise CommandError(str(exc)) from None
             except Exception as exc:  # no credentials, STS refused the role, bad endpoint...
                 raise CommandError(f"sync could not start{f' for {role_arn}' if role_arn else ''}: {exc}") from None
+            audit = None if no_audit else audit_after_sync(run)
             if json:
                 self.stdout.write(_dumps(run_summary(run)))
             else:
                 self._report(run)
+                if audit is not None:
+                    self.stdout.write(f"  audit: {len(audit.findings)} findings (see /audit/ or `manage.py audit`)")
             worst = max(worst, {"success": 0, "partial": 1, "failed": 2}.get(run.status, 2))
         if worst == 2:
             sys.exit(2)

@@ -20,7 +20,7 @@
   // texture while panning, WebGL where the browser has it, layout in a worker.
   var BIG_GRAPH_NODES = 1500;
   var WORKER_LAYOUT_NODES = 800;
-  var LABEL_ZOOM = 0.55; // big graphs: node names from this zoom on
+  var LABEL_ZOOM = 0.55; // big graphs: node names and arrowheads from this zoom on
   var MAX_SEARCH_RESULTS = 25;
   var POSITIONS_KEY = "flowscope.positions.v1.";
 
@@ -331,7 +331,9 @@
 
   // ---------------------------------------------------------------- Cytoscape
 
-  function stylesheet(big, labels) {
+  function stylesheet(big, detail) {
+    // detail: names and arrowheads. Big graphs drawn whole get neither (see bindDetail).
+    var labels = detail;
     var style = [
       { selector: "node", style: {
         "label": labels ? "data(label)" : "", "font-size": 11, "color": "#1f2933", "text-valign": "bottom",
@@ -344,7 +346,7 @@
       } },
       { selector: "edge", style: {
         "width": 1.6, "line-color": "#4a5568", "target-arrow-color": "#4a5568",
-        "target-arrow-shape": "triangle", "arrow-scale": 0.9,
+        "target-arrow-shape": detail ? "triangle" : "none", "arrow-scale": 0.9,
         "curve-style": big ? "straight" : "bezier",
         "label": big ? "" : "data(label)", "font-size": 9, "color": "#3e4c59",
         "text-rotation": "autorotate", "text-background-color": "#ffffff",
@@ -451,12 +453,14 @@
     state.cy = window.cytoscape(options);
     $("fs-graph").dataset.renderer = renderer;
     bindGraphEvents(state.cy);
-    if (state.big) bindLabelDetail(state.cy);
+    if (state.big) bindDetail(state.cy);
   }
 
-  function bindLabelDetail(cy) {
-    // Big graphs drawn whole are too small to read anyway, and labels cost Cytoscape a
-    // third of the first draw even when it does not paint them: names appear on zooming in.
+  function bindDetail(cy) {
+    // Big graphs drawn whole are too small to read anyway, and the details cost most of the
+    // first draw even where nothing readable comes of them (labels: a third of it at 2,000
+    // nodes although too small to paint; arrowheads: a quarter at 10,000). Names and arrows
+    // appear on zooming in; the layout still reads left to right.
     var shown = false, pending = false;
     cy.on("zoom", function () {
       if (pending) return;
@@ -471,6 +475,9 @@
         rules.forEach(function (rule) {
           if (rule.selector === "node" && rule.style && "label" in rule.style) {
             rule.style.label = shown ? "data(label)" : "";
+          }
+          if (rule.selector === "edge" && rule.style && "target-arrow-shape" in rule.style) {
+            rule.style["target-arrow-shape"] = shown ? "triangle" : "none";
           }
         });
         cy.style(rules);

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from flows.demo.seed import seed_demo
 
-from .harness import edge, function, insert_graph, node, synthetic_graph
+from .harness import ACCOUNT_ID, edge, function, insert_graph, node, synthetic_graph
 
 pytestmark = pytest.mark.browser
 
@@ -307,6 +307,25 @@ def test_it_says_when_no_account_has_been_synced(page, site_db):
     expect(page.locator("#fs-graph")).to_have_attribute("data-state", "empty")
     expect(page.locator("#fs-message-title")).to_have_text("No account synced yet")
     expect(page.locator("#fs-message-action")).to_have_text("Sync now")
+
+
+@pytest.mark.parametrize("status, banner", [
+    ("partial", "The last sync was partial"),
+    ("failed", "The last sync failed"),
+])
+def test_it_says_when_the_last_sync_was_partial_or_failed_and_lists_its_errors(page, site_db, status, banner):
+    from flows.models import Account, SyncRun
+
+    seed(site_db, orders_graph())
+    account = Account.objects.using(site_db).get(account_id=ACCOUNT_ID)
+    SyncRun.objects.using(site_db).create(account=account, status=status, regions=["us-east-1"], errors=[
+        {"service": "sns", "region": "us-east-1", "code": "AccessDenied", "message": XSS}])
+    open_graph(page)
+    expect(page.locator("#fs-banner")).to_contain_text(banner)
+    expect(page.locator("#fs-sync-errors li")).to_have_text([f"sns in us-east-1: AccessDenied — {XSS}"])
+    assert page.evaluate("() => window.__xss") is None
+    # The graph from earlier syncs is still shown.
+    expect(page.locator("#fs-graph")).to_have_attribute("data-state", "ready")
 
 
 def test_it_renders_aws_strings_as_text_never_as_markup(page, site_db):

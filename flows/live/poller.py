@@ -252,14 +252,18 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     now_ms = int(time.time() * 1000)
     lag_ms = options["LOG_INGESTION_LAG_SECONDS"] * 1000
     catchup = now_ms - cursor.last_catchup_ms >= options["LOG_CATCHUP_INTERVAL"] * 1000
+    head_ms = head_overlap_ms(cursor.stats.get("behind_ms", 0), lag_ms)
     if cursor.last_event_ms and catchup:
-        # Windows tile: anything readable since the previous catch-up, at most LAG late.
-        start_ms = min(cursor.last_catchup_ms or cursor.last_event_ms, cursor.last_event_ms) - lag_ms
+        # Windows tile: whatever became readable since the previous catch-up is at most LAG
+        # older than it (and a quiet group's last events need no second look).
+        start_ms = (cursor.last_catchup_ms - lag_ms if cursor.last_catchup_ms
+                    else cursor.last_event_ms - lag_ms)
+        start_ms = min(start_ms, cursor.last_event_ms - head_ms)
         # After a long stop, reach back no further than two catch-up periods.
         start_ms = max(start_ms, cursor.last_event_ms - lag_ms
                        - 2 * options["LOG_CATCHUP_INTERVAL"] * 1000)
     elif cursor.last_event_ms:
-        start_ms = cursor.last_event_ms - head_overlap_ms(cursor.stats.get("behind_ms", 0), lag_ms)
+        start_ms = cursor.last_event_ms - head_ms
     else:
         start_ms = now_ms - max(FIRST_POLL_LOOKBACK_S, options["LOG_INGESTION_LAG_SECONDS"]) * 1000
     # A poller down for longer than the retention does not read what would be deleted anyway.

@@ -384,3 +384,14 @@ def test_an_invocations_log_lines_come_back_as_plain_text(aws, worker):
     assert [line["text"] for line in detail["log_lines"]][1] == samples.HTML_PAYLOAD
     assert detail["log_lines"][0]["timestamp"].endswith("Z")
     assert invocation_detail(worker.arn, "no-such-request") is None
+
+
+def test_a_catch_up_of_a_quiet_group_does_not_reread_its_old_events(aws, worker):
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 60_000))
+    poll_all()  # first poll: reads the last minute, and counts as a catch-up
+    LogCursor.objects.update(last_catchup_ms=now_ms() - 31_000)  # next poll is a catch-up
+
+    [outcome] = poll_all()
+
+    # The events are 60 s old: older than LAG before the previous catch-up, already read.
+    assert outcome.events == 0

@@ -156,8 +156,14 @@ def main():
     django.setup()
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.harness import (Site, clear_graph, create_user, insert_graph,
-                                       launch_chromium, synthetic_graph)
+    from tests.browser.harness import (
+        Site,
+        clear_graph,
+        create_user,
+        insert_graph,
+        launch_chromium,
+        synthetic_graph,
+    )
 
     site = Site(workdir).start()
     rows, api = [], None

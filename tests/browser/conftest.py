@@ -3,8 +3,16 @@ import shutil
 
 import pytest
 
-from .harness import (ALIAS, CHROMIUM, Site, attach_database, clear_graph, create_user,
-                      detach_database, launch_chromium)
+from .harness import (
+    ALIAS,
+    CHROMIUM,
+    Site,
+    attach_database,
+    clear_graph,
+    create_user,
+    detach_database,
+    launch_chromium,
+)
 
 
 def pytest_collection_modifyitems(config, items):

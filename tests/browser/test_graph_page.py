@@ -1,6 +1,7 @@
 """The graph page in a real Chromium, served by Daphne (see harness.py)."""
 import json
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -119,7 +120,7 @@ def test_it_keeps_positions_across_reloads(page, site_db):
 
 
 def test_it_lays_out_the_flow_from_left_to_right(page, site_db):
-    nodes, edges = seed(site_db, orders_graph())
+    _, edges = seed(site_db, orders_graph())
     open_graph(page)
     x = dict(page.evaluate("() => window.flowscope.cy.nodes().map(n => [n.id(), n.position('x')])"))
     for e in edges:
@@ -292,14 +293,14 @@ def test_it_exports_png_svg_json_and_mermaid(page, site_db):
             page.click(button)
         download = info.value
         assert download.suggested_filename.endswith(suffix)
-        assert magic in open(download.path(), "rb").read(200)
+        assert magic in Path(download.path()).read_bytes()[:200]
     with page.expect_download() as info:
         page.click("#fs-export-json")
-    document = json.loads(open(info.value.path()).read())
+    document = json.loads(Path(info.value.path()).read_text())
     assert document["format"] == "flowscope.graph/1"
     with page.expect_download() as info:
         page.click("#fs-export-mermaid")
-    assert open(info.value.path()).read().startswith("flowchart LR")
+    assert Path(info.value.path()).read_text().startswith("flowchart LR")
 
 
 def test_it_says_when_no_account_has_been_synced(page, site_db):
@@ -387,6 +388,6 @@ def test_it_syncs_from_the_browser_with_live_progress_and_updates_the_graph_in_p
                            timeout=120000)
     expect(page.locator("#fs-sync-text")).to_contain_text("Nodes +1")
     assert page.evaluate("() => window.__sameDocument") is True
-    after = dict((i, p) for i, p in page.evaluate("() => window.flowscope.cy.nodes().map(n => [n.id(), n.position()])"))
+    after = dict(page.evaluate("() => window.flowscope.cy.nodes().map(n => [n.id(), n.position()])"))
     assert all(after[i] == p for i, p in positions), "nodes already drawn moved during the update"
     expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(expected_nodes + 1))

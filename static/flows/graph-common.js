@@ -1,0 +1,77 @@
+/* Shared by the graph page's scripts: the node and edge vocabulary as drawn, and DOM helpers
+ * that only ever set text (AWS strings never pass through innerHTML).
+ */
+(function (scope) {
+  "use strict";
+
+  var TYPES = {
+    lambda_function: { label: "Lambda function", colour: "#d86613", shape: "round-rectangle" },
+    alb: { label: "Load balancer", colour: "#6b40d8", shape: "round-rectangle" },
+    api_gateway_rest: { label: "REST API", colour: "#c925d1", shape: "round-rectangle" },
+    api_gateway_v2: { label: "HTTP/WebSocket API", colour: "#a3195b", shape: "round-rectangle" },
+    sns_topic: { label: "SNS topic", colour: "#c7131f", shape: "ellipse" },
+    sqs_queue: { label: "SQS queue", colour: "#a0226c", shape: "round-rectangle" },
+    dynamodb_table: { label: "DynamoDB table", colour: "#3b48cc", shape: "round-rectangle" },
+    kinesis_stream: { label: "Kinesis stream", colour: "#0f7b8a", shape: "round-rectangle" },
+    s3_bucket: { label: "S3 bucket", colour: "#3f8624", shape: "round-rectangle" },
+    codecommit_repository: { label: "CodeCommit repository", colour: "#2e73b8", shape: "round-rectangle" },
+    eventbridge_rule: { label: "EventBridge rule", colour: "#8a6d00", shape: "ellipse" },
+    eventbridge_bus: { label: "EventBridge bus", colour: "#6b5a1e", shape: "round-rectangle" },
+    iam_role: { label: "IAM role", colour: "#5a6b7b", shape: "ellipse" },
+    unknown: { label: "Other", colour: "#8792a2", shape: "ellipse" }
+  };
+  var KINDS = {
+    alb: "#6b40d8", api_gateway: "#c925d1", api_gateway_v2: "#a3195b", sns: "#c7131f",
+    sqs: "#a0226c", dynamodb_stream: "#3b48cc", kinesis: "#0f7b8a", s3: "#3f8624",
+    codecommit: "#2e73b8", eventbridge: "#8a6d00", destination: "#2f7d4f",
+    dead_letter: "#b83227", execution_role: "#a7b1bd"
+  };
+  var KIND_LABELS = {
+    alb: "ALB", api_gateway: "API Gateway", api_gateway_v2: "API Gateway v2", sns: "SNS",
+    sqs: "SQS", dynamodb_stream: "DynamoDB stream", kinesis: "Kinesis", s3: "S3",
+    codecommit: "CodeCommit", eventbridge: "EventBridge", destination: "Destination",
+    dead_letter: "Dead-letter queue", execution_role: "Execution role"
+  };
+  // Edge attributes that repeat what the graph already shows, left out of the inspector.
+  var EDGE_ATTRIBUTES_HIDDEN = { target_arn: 1, event_source_arn: 1, invoke_source_arns: 1 };
+
+
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        if (k === "text") node.textContent = props[k];
+        else if (k === "className") node.className = props[k];
+        else if (k === "onclick") node.addEventListener("click", props[k]);
+        else if (k === "dataset") Object.keys(props[k]).forEach(function (d) { node.dataset[d] = props[k][d]; });
+        else node.setAttribute(k, props[k]);
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function typeInfo(type) { return TYPES[type] || TYPES.unknown; }
+
+  // Colours are set through the CSSOM: the CSP forbids inline style attributes and elements.
+  function coloured(tag, props, colour) {
+    var node = el(tag, props);
+    node.style.backgroundColor = colour;
+    return node;
+  }
+
+  function swatch(type) { return coloured("span", { className: "fs-swatch" }, typeInfo(type).colour); }
+
+  function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
+
+  scope.FlowscopeCommon = {
+    TYPES: TYPES, KINDS: KINDS, KIND_LABELS: KIND_LABELS, EDGE_ATTRIBUTES_HIDDEN: EDGE_ATTRIBUTES_HIDDEN,
+    el: el, clear: clear, typeInfo: typeInfo, coloured: coloured, swatch: swatch, plural: plural
+  };
+})(window);

@@ -285,6 +285,39 @@ def test_it_groups_nodes_by_stack_region_and_tag(page, site_db):
     page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length === 0")
 
 
+def test_it_updates_a_grouped_graph_in_place_when_resources_come_and_go(page, site_db):
+    from flows.models import Resource
+
+    nodes, _ = seed(site_db, orders_graph())
+    open_graph(page)
+    page.select_option("#fs-group-by", "stack")
+    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length === 3")
+    page.evaluate("() => { window.__sameDocument = true; }")
+    before = dict(page.evaluate("() => window.flowscope.cy.nodes().not('.fs-group').map(n => [n.id(), n.position()])"))
+    # The only function of stack shop-billing goes; a function of a new stack arrives; the
+    # only function of shop-ops moves to that new stack (its old group vanishes, it stays).
+    billing, audit = nodes[8], nodes[5]
+    Resource.objects.using(site_db).filter(arn=billing["arn"]).delete()
+    insert_graph(site_db, [function("payments-refund", stack="shop-payments")], [])
+    moved = Resource.objects.using(site_db).get(arn=audit["arn"])
+    moved.attributes["stack"] = "shop-payments"
+    moved.save()
+    page.evaluate("() => window.flowscope.refresh()")
+    groups = page.evaluate("() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).sort()")
+    assert groups == ["shop-orders", "shop-payments"]
+    assert page.evaluate("arn => window.flowscope.cy.getElementById(arn).parent().data('label')",
+                         audit["arn"]) == "shop-payments"
+    after = dict(page.evaluate("() => window.flowscope.cy.nodes().not('.fs-group').map(n => [n.id(), n.position()])"))
+    assert billing["arn"] not in after
+    refund = [arn for arn in after if arn.endswith(":function:payments-refund")]
+    assert len(refund) == 1
+    assert page.evaluate("arn => window.flowscope.cy.getElementById(arn).parent().data('label')", refund[0]) == "shop-payments"
+    assert all(after[arn] == position for arn, position in before.items() if arn != billing["arn"])
+    assert audit["arn"] in after
+    assert page.evaluate("() => window.__sameDocument") is True
+    expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(len(nodes)))
+
+
 def test_it_exports_png_svg_json_and_mermaid(page, site_db):
     seed(site_db, orders_graph())
     open_graph(page)

@@ -424,3 +424,14 @@ def test_it_syncs_from_the_browser_with_live_progress_and_updates_the_graph_in_p
     after = dict(page.evaluate("() => window.flowscope.cy.nodes().map(n => [n.id(), n.position()])"))
     assert all(after[i] == p for i, p in positions), "nodes already drawn moved during the update"
     expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(expected_nodes + 1))
+
+
+def test_it_follows_a_sync_by_polling_the_status_when_the_live_connection_is_down(page, site_db, aws):
+    seed_demo(aws.endpoint)
+    page.route_web_socket("**/ws/live/", lambda ws: ws.close())
+    open_graph(page)
+    page.click("#fs-sync")
+    expect(page.locator("#fs-sync-text")).to_contain_text("Sync finished", timeout=120000)
+    status = page.request.get("/api/status/").json()
+    expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(status["counts"]["nodes"]))
+    assert page.evaluate("() => document.body.dataset.live") == "closed"

@@ -67,6 +67,7 @@ def click_node(page, arn):
     """A real mouse click on the node where Cytoscape drew it."""
     point = page.evaluate("""arn => {
         const cy = window.flowscope.cy, node = cy.getElementById(arn);
+        cy.stop(true, true);  // a running "centre on selection" animation would move it away
         cy.center(node);
         const box = cy.container().getBoundingClientRect(), p = node.renderedPosition();
         return {x: box.left + p.x, y: box.top + p.y};

@@ -1,0 +1,746 @@
+/* Live invocations on the graph page: node pulses and rate badges, a feed beside the graph,
+ * and a "Live" section with charts in a function's inspector.
+ *
+ * graph.js owns the page and its WebSocket; this file only uses window.flowscope (state, cy,
+ * subscribe, select) and Cytoscape's events, so the graph works the same without it.
+ * graph.js does not send a "resume" on reconnecting, and its socket is private: what was
+ * missed while the connection was down is fetched from /api/invocations/?after=<last id>
+ * instead (the same replay, over HTTP), when <body data-live> turns back to "open".
+ *
+ * Function names, error types and log lines come from AWS: they reach the page through
+ * textContent, a text node or a Cytoscape label, never through innerHTML.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var data = (script && script.dataset) || {};
+  var urls = {
+    invocations: data.invocationsUrl || "/api/invocations/",
+    statsPrefix: data.statsPrefix || "/api/functions/",
+    stylesheet: data.stylesheet || ""
+  };
+
+  var MAX_ROWS = 500;             // invocations kept in the feed
+  var PULSE_MS = 600;             // how long one pulse shows
+  var PULSE_GAP_MS = 500;         // at most one pulse per node in this interval
+  var RATE_WINDOW_S = 60;         // the badge counts invocations over the last minute
+  var STATS_REFRESH_MS = 20000;
+  var NOT_TRIGGERS = { execution_role: 1, destination: 1, dead_letter: 1 };
+  var SECTION_ID = "fs-live-stats";
+
+  var feed = {
+    items: [],                    // oldest first, by id
+    ids: new Set(),
+    lastId: 0,
+    paused: false,
+    unseen: 0,                    // arrived while paused
+    dropped: 0,
+    pendingRows: [],
+    filters: { fn: "", status: "", stack: "" },
+    selectedId: null,
+    functions: new Map()          // ARN -> name, of every function seen in the feed
+  };
+  var pulses = new Map();         // ARN -> {error, cold} waiting for the next frame
+  var lastPulse = new Map();      // ARN -> time of its last pulse
+  var rates = new Map();          // ARN -> Map(second -> count)
+  var frameQueued = false;
+  var boundCy = null;
+  var dom = {};
+
+  function graph() { return window.flowscope || null; }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      });
+  }
+
+  // ---------------------------------------------------------------- formatting
+
+  function functionName(arn) {
+    var flowscope = graph(), node = flowscope && flowscope.state.nodes.get(arn);
+    if (node && node.name) return node.name;
+    var at = String(arn).indexOf(":function:");
+    return at >= 0 ? String(arn).slice(at + 10) : String(arn);
+  }
+
+  function stackOf(arn) {
+    var flowscope = graph();
+    if (!flowscope) return "";
+    var node = flowscope.state.nodes.get(arn);
+    return (node && node.attributes && node.attributes.stack) ||
+      (flowscope.state.derivedStack && flowscope.state.derivedStack.get(arn)) || "";
+  }
+
+  function ms(value) {
+    if (value === null || value === undefined) return "—";
+    return (value >= 100 ? Math.round(value) : Math.round(value * 10) / 10) + " ms";
+  }
+
+  function clock(iso) {
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) return String(iso || "");
+    var pad = function (n, w) { return String(n).padStart(w || 2, "0"); };
+    return pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds()) +
+      "." + pad(date.getMilliseconds(), 3);
+  }
+
+  function percent(value) {
+    return value === null || value === undefined ? "—" : (Math.round(value * 1000) / 10) + " %";
+  }
+
+  function money(value) {
+    if (value === null || value === undefined) return "—";
+    return "$" + (value >= 0.01 ? value.toFixed(2) : value.toPrecision(2));
+  }
+
+  function isFailure(item) { return item.status === "error" || item.status === "timeout"; }
+
+  // ---------------------------------------------------------------- receiving invocations
+
+  function validItem(item) {
+    return item && typeof item === "object" && typeof item.id === "number" && typeof item.function === "string";
+  }
+
+  function receive(items, live) {
+    var fresh = [];
+    (items || []).forEach(function (item) {
+      if (!validItem(item) || feed.ids.has(item.id)) return;
+      feed.ids.add(item.id);
+      fresh.push(item);
+      if (!feed.functions.has(item.function)) {
+        feed.functions.set(item.function, functionName(item.function));
+        dom.functionsChanged = true;
+      }
+      if (live) {
+        var pending = pulses.get(item.function) || { error: false, cold: false, count: 0 };
+        pending.error = pending.error || isFailure(item);
+        pending.cold = pending.cold || (item.init_ms !== null && item.init_ms !== undefined);
+        pending.count += 1;
+        pulses.set(item.function, pending);
+      }
+    });
+    if (!fresh.length) return;
+    fresh.sort(function (a, b) { return a.id - b.id; });
+    var tail = feed.items.length ? feed.items[feed.items.length - 1].id : -1;
+    if (fresh[0].id > tail) {
+      Array.prototype.push.apply(feed.items, fresh);
+    } else {
+      // A catch-up page can land after live items with higher ids.
+      feed.items = feed.items.concat(fresh).sort(function (a, b) { return a.id - b.id; });
+      dom.rebuild = true;
+    }
+    feed.lastId = Math.max(feed.lastId, fresh[fresh.length - 1].id);
+    while (feed.items.length > MAX_ROWS) feed.ids.delete(feed.items.shift().id);
+    if (feed.paused) feed.unseen += fresh.length;
+    else Array.prototype.push.apply(feed.pendingRows, fresh);
+    queueFrame();
+  }
+
+  function onMessage(message) {
+    if (!message || !Array.isArray(message.items)) return;
+    if (message.dropped) feed.dropped += message.dropped;
+    // Replayed items are history: listed, not pulsed.
+    receive(message.items, !message.replay);
+    countRates(message.replay ? [] : message.items);
+  }
+
+  function queueFrame() {
+    if (frameQueued) return;
+    frameQueued = true;
+    // One graph update and one feed update per animation frame, whatever arrived meanwhile.
+    requestAnimationFrame(function () {
+      frameQueued = false;
+      applyPulses();
+      renderFeed();
+    });
+  }
+
+  // ---------------------------------------------------------------- graph: pulses and badges
+
+  function styleGraph(cy) {
+    cy.style()
+      .selector("node.fs-live-pulse").style({
+        "underlay-color": "#2f9e44", "underlay-opacity": 0.45, "underlay-padding": 12,
+        "underlay-shape": "ellipse"
+      })
+      .selector("node.fs-live-error").style({ "underlay-color": "#d0021b", "underlay-opacity": 0.6 })
+      .selector("node.fs-live-cold").style({
+        "border-width": 3, "border-style": "dashed", "border-color": "#1c7ed6"
+      })
+      .selector("node.fs-live-busy").style({
+        "label": "data(live_label)", "text-wrap": "wrap", "text-max-width": 180
+      })
+      .selector("edge.fs-live-edge").style({
+        "width": 4, "line-color": "#2f9e44", "target-arrow-color": "#2f9e44", "z-index": 10
+      })
+      .selector("edge.fs-live-edge-error").style({ "line-color": "#d0021b", "target-arrow-color": "#d0021b" })
+      .update();
+  }
+
+  function bind() {
+    var flowscope = graph(), cy = flowscope && flowscope.cy;
+    if (!cy || cy === boundCy) return cy;
+    boundCy = cy;
+    styleGraph(cy);
+    cy.on("add", "node", function (event) { badge(event.target, rateOf(event.target.id())); });
+    return cy;
+  }
+
+  function triggerEdge(arn) {
+    // Which edge carried the call can only be told when the function has one trigger.
+    var flowscope = graph();
+    var incoming = ((flowscope && flowscope.state.edgesIn.get(arn)) || []).filter(function (e) {
+      return !NOT_TRIGGERS[e.kind];
+    });
+    return incoming.length === 1 ? incoming[0] : null;
+  }
+
+  function applyPulses() {
+    if (!pulses.size) return;
+    var cy = bind(), now = performance.now(), shown = [];
+    if (!cy) { pulses.clear(); return; }
+    cy.batch(function () {
+      pulses.forEach(function (pulse, arn) {
+        var node = cy.getElementById(arn);
+        if (!node.length || now - (lastPulse.get(arn) || -Infinity) < PULSE_GAP_MS) return;
+        lastPulse.set(arn, now);
+        node.addClass("fs-live-pulse");
+        node.toggleClass("fs-live-error", pulse.error);
+        node.toggleClass("fs-live-cold", pulse.cold);
+        var trigger = triggerEdge(arn), edge = trigger && cy.getElementById(trigger.id);
+        if (edge && edge.length) {
+          edge.addClass("fs-live-edge");
+          edge.toggleClass("fs-live-edge-error", pulse.error);
+        }
+        shown.push([node, edge]);
+      });
+    });
+    pulses.clear();
+    if (!shown.length) return;
+    var container = cy.container();
+    if (container) container.dataset.livePulses = String(Number(container.dataset.livePulses || 0) + shown.length);
+    setTimeout(function () {
+      cy.batch(function () {
+        shown.forEach(function (pair) {
+          pair[0].removeClass("fs-live-pulse fs-live-error fs-live-cold");
+          if (pair[1] && pair[1].length) pair[1].removeClass("fs-live-edge fs-live-edge-error");
+        });
+      });
+    }, PULSE_MS);
+  }
+
+  function countRates(items) {
+    var second = Math.floor(Date.now() / 1000);
+    (items || []).forEach(function (item) {
+      if (!validItem(item)) return;
+      var buckets = rates.get(item.function);
+      if (!buckets) rates.set(item.function, buckets = new Map());
+      buckets.set(second, (buckets.get(second) || 0) + 1);
+    });
+  }
+
+  function rateOf(arn) {
+    var buckets = rates.get(arn);
+    if (!buckets) return 0;
+    var oldest = Math.floor(Date.now() / 1000) - RATE_WINDOW_S, total = 0;
+    buckets.forEach(function (count, second) {
+      if (second <= oldest) buckets.delete(second); else total += count;
+    });
+    if (!buckets.size) rates.delete(arn);
+    return total;
+  }
+
+  function badge(node, rate) {
+    if (rate > 0) {
+      node.data("live_label", (node.data("label") || "") + "\n" + rate + "/min");
+      node.data("live_rate", rate);
+      node.addClass("fs-live-busy");
+    } else if (node.hasClass("fs-live-busy")) {
+      node.removeClass("fs-live-busy");
+      node.removeData("live_label live_rate");
+    }
+  }
+
+  function updateBadges() {
+    var cy = bind();
+    if (!cy) return;
+    var arns = new Set(rates.keys());
+    cy.nodes(".fs-live-busy").forEach(function (n) { arns.add(n.id()); });
+    if (!arns.size) return;
+    cy.batch(function () {
+      arns.forEach(function (arn) {
+        var node = cy.getElementById(arn);
+        var rate = rateOf(arn);
+        if (node.length) badge(node, rate);
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- the feed
+
+  var COLUMNS = [
+    ["time", "Time"], ["function", "Function"], ["duration", "Duration"], ["billed", "Billed"],
+    ["memory", "Memory used / size"], ["init", "Init (cold start)"], ["status", "Status"],
+    ["error", "Error type"]
+  ];
+
+  function buildPanel() {
+    var stage = document.querySelector(".fs-stage");
+    if (!stage) return false;
+    var panel = el("section", "fs-live");
+    panel.id = "fs-live";
+    panel.setAttribute("aria-label", "Live invocations");
+
+    var bar = el("div", "fs-live-bar");
+    var title = el("button", "fs-live-title", "Live invocations");
+    title.type = "button";
+    title.setAttribute("aria-expanded", "true");
+    title.addEventListener("click", function () { setCollapsed(!panel.classList.contains("fs-live-collapsed")); });
+    bar.appendChild(title);
+    dom.count = el("span", "fs-live-count", "0");
+    bar.appendChild(dom.count);
+
+    dom.fn = select("fs-live-filter-function", "Function", [["", "All functions"]]);
+    dom.status = select("fs-live-filter-status", "Status", [["", "Any status"], ["ok", "ok"], ["error", "error"],
+      ["timeout", "timeout"], ["failed", "error or timeout"], ["cold", "cold start"]]);
+    dom.stack = select("fs-live-filter-stack", "Stack", [["", "All stacks"]]);
+    [[dom.fn, "fn"], [dom.status, "status"], [dom.stack, "stack"]].forEach(function (pair) {
+      bar.appendChild(pair[0]);
+      pair[0].addEventListener("change", function () {
+        feed.filters[pair[1]] = pair[0].value;
+        dom.rebuild = true;
+        renderFeed();
+      });
+    });
+    dom.pause = el("button", "fs-live-pause", "Pause");
+    dom.pause.type = "button";
+    dom.pause.id = "fs-live-pause";
+    dom.pause.addEventListener("click", function () { setPaused(!feed.paused); });
+    bar.appendChild(dom.pause);
+    dom.note = el("span", "fs-live-note");
+    bar.appendChild(dom.note);
+    panel.appendChild(bar);
+
+    var body = el("div", "fs-live-body");
+    var scroller = el("div", "fs-live-scroll");
+    var table = el("table", "fs-live-table");
+    var head = el("thead"), headRow = el("tr");
+    COLUMNS.forEach(function (column) { headRow.appendChild(el("th", "fs-live-col-" + column[0], column[1])); });
+    head.appendChild(headRow);
+    table.appendChild(head);
+    dom.rows = el("tbody");
+    dom.rows.id = "fs-live-rows";
+    dom.rows.addEventListener("click", function (event) {
+      var row = event.target.closest("tr[data-id]");
+      if (row) showDetail(Number(row.dataset.id));
+    });
+    table.appendChild(dom.rows);
+    scroller.appendChild(table);
+    dom.empty = el("p", "fs-live-empty", "No invocations yet. They appear here as the functions log them.");
+    scroller.appendChild(dom.empty);
+    body.appendChild(scroller);
+
+    dom.detail = el("aside", "fs-live-detail");
+    dom.detail.id = "fs-live-detail";
+    dom.detail.hidden = true;
+    body.appendChild(dom.detail);
+    panel.appendChild(body);
+
+    stage.appendChild(panel);
+    stage.classList.add("fs-live-on");
+    dom.panel = panel;
+    dom.stage = stage;
+    dom.title = title;
+    return true;
+  }
+
+  function select(id, label, options) {
+    var node = el("select", "fs-live-filter");
+    node.id = id;
+    node.setAttribute("aria-label", label);
+    options.forEach(function (o) { node.appendChild(option(o[0], o[1])); });
+    return node;
+  }
+
+  function option(value, text) {
+    var node = el("option", null, text);
+    node.value = value;
+    return node;
+  }
+
+  function setCollapsed(on) {
+    dom.panel.classList.toggle("fs-live-collapsed", on);
+    dom.stage.classList.toggle("fs-live-small", on);
+    dom.title.setAttribute("aria-expanded", on ? "false" : "true");
+    resizeGraph();
+  }
+
+  function resizeGraph() {
+    // The graph's container changed height: tell Cytoscape, or clicks land beside the nodes.
+    var flowscope = graph();
+    if (flowscope && flowscope.cy) flowscope.cy.resize();
+  }
+
+  function setPaused(on) {
+    feed.paused = on;
+    dom.pause.textContent = on ? "Resume" : "Pause";
+    dom.panel.dataset.paused = on ? "true" : "false";
+    if (!on) {
+      feed.unseen = 0;
+      dom.rebuild = true;
+    }
+    renderFeed();
+  }
+
+  function matches(item) {
+    var f = feed.filters;
+    if (f.fn && item.function !== f.fn) return false;
+    if (f.stack && stackOf(item.function) !== f.stack) return false;
+    if (f.status === "failed") return isFailure(item);
+    if (f.status === "cold") return item.init_ms !== null && item.init_ms !== undefined;
+    if (f.status && item.status !== f.status) return false;
+    return true;
+  }
+
+  function cell(row, column, text, title) {
+    var td = el("td", "fs-live-col-" + column, text);
+    if (title) td.title = title;
+    row.appendChild(td);
+    return td;
+  }
+
+  function rowFor(item) {
+    var row = el("tr", "fs-live-row fs-live-" + (item.status || "ok"));
+    row.dataset.id = String(item.id);
+    row.dataset.function = item.function;
+    row.dataset.status = item.status || "";
+    if (item.init_ms !== null && item.init_ms !== undefined) row.classList.add("fs-live-cold-row");
+    if (item.id === feed.selectedId) row.classList.add("fs-live-selected");
+    row.tabIndex = 0;
+    cell(row, "time", clock(item.timestamp), item.timestamp);
+    cell(row, "function", functionName(item.function), item.function);
+    cell(row, "duration", ms(item.duration_ms));
+    cell(row, "billed", ms(item.billed_ms));
+    cell(row, "memory", (item.max_memory_mb === null || item.max_memory_mb === undefined ? "—" : item.max_memory_mb) +
+      " / " + (item.memory_mb === null || item.memory_mb === undefined ? "—" : item.memory_mb) + " MB");
+    cell(row, "init", item.init_ms === null || item.init_ms === undefined ? "" : ms(item.init_ms));
+    var status = cell(row, "status", "");
+    status.appendChild(el("span", "fs-live-status fs-live-status-" + (item.status || "ok"), item.status || "ok"));
+    cell(row, "error", item.error_type || "");
+    return row;
+  }
+
+  function refreshFilterOptions() {
+    if (!dom.functionsChanged) return;
+    dom.functionsChanged = false;
+    // Every function of the graph (one may be watched before it is called) and any other
+    // the feed has seen.
+    var arns = new Set(feed.functions.keys()), flowscope = graph();
+    if (flowscope) {
+      flowscope.state.nodes.forEach(function (n) { if (n.type === "lambda_function") arns.add(n.id); });
+    }
+    var names = Array.from(arns).map(function (arn) { return [arn, functionName(arn)]; })
+      .sort(function (a, b) { return a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]); });
+    var keep = dom.fn.value;
+    while (dom.fn.options.length > 1) dom.fn.remove(1);
+    names.forEach(function (pair) { dom.fn.appendChild(option(pair[0], pair[1])); });
+    dom.fn.value = keep;
+    var stacks = new Set();
+    arns.forEach(function (arn) { var s = stackOf(arn); if (s) stacks.add(s); });
+    var keepStack = dom.stack.value;
+    while (dom.stack.options.length > 1) dom.stack.remove(1);
+    Array.from(stacks).sort().forEach(function (s) { dom.stack.appendChild(option(s, s)); });
+    dom.stack.value = keepStack;
+  }
+
+  function renderFeed() {
+    if (!dom.rows) return;
+    refreshFilterOptions();
+    dom.count.textContent = String(feed.items.length);
+    dom.note.textContent = (feed.paused && feed.unseen ? feed.unseen + " new while paused. " : "") +
+      (feed.dropped ? feed.dropped + " not shown: the server skipped them to keep up." : "");
+    if (feed.paused) return;
+    var pending = feed.pendingRows;
+    feed.pendingRows = [];
+    if (dom.rebuild || pending.length >= MAX_ROWS) {
+      dom.rebuild = false;
+      var fragment = document.createDocumentFragment();
+      for (var i = feed.items.length - 1; i >= 0; i--) {
+        if (matches(feed.items[i])) fragment.appendChild(rowFor(feed.items[i]));
+      }
+      clear(dom.rows);
+      dom.rows.appendChild(fragment);
+    } else if (pending.length) {
+      var top = document.createDocumentFragment();
+      for (var j = pending.length - 1; j >= 0; j--) {
+        if (matches(pending[j])) top.appendChild(rowFor(pending[j]));
+      }
+      dom.rows.insertBefore(top, dom.rows.firstChild);
+      while (dom.rows.childElementCount > MAX_ROWS) dom.rows.removeChild(dom.rows.lastChild);
+      // Rows whose invocation left the bounded list go too.
+      var oldest = feed.items.length ? feed.items[0].id : Infinity;
+      while (dom.rows.lastChild && Number(dom.rows.lastChild.dataset.id) < oldest) dom.rows.removeChild(dom.rows.lastChild);
+    }
+    dom.empty.hidden = dom.rows.childElementCount > 0;
+    dom.panel.dataset.rows = String(dom.rows.childElementCount);
+  }
+
+  // ---------------------------------------------------------------- one invocation's log lines
+
+  function showDetail(id) {
+    feed.selectedId = id;
+    Array.prototype.forEach.call(dom.rows.querySelectorAll(".fs-live-selected"), function (r) { r.classList.remove("fs-live-selected"); });
+    var row = dom.rows.querySelector('tr[data-id="' + id + '"]');
+    if (row) row.classList.add("fs-live-selected");
+    var box = dom.detail;
+    clear(box);
+    box.hidden = false;
+    box.dataset.state = "loading";
+    box.dataset.id = String(id);
+    var close = el("button", "fs-live-detail-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close the log lines");
+    close.addEventListener("click", function () { box.hidden = true; feed.selectedId = null; });
+    box.appendChild(close);
+    box.appendChild(el("p", "fs-muted", "Loading the log lines…"));
+    getJSON(urls.invocations + id + "/").then(function (detail) {
+      if (box.dataset.id !== String(id)) return;
+      fillDetail(box, close, detail);
+    }).catch(function (error) {
+      if (box.dataset.id !== String(id)) return;
+      box.lastChild.textContent = "Could not load the log lines: " + (error.message || error);
+      box.dataset.state = "error";
+    });
+  }
+
+  function fillDetail(box, close, detail) {
+    clear(box);
+    box.appendChild(close);
+    var head = el("h3", "fs-live-detail-title", functionName(detail.function));
+    box.appendChild(head);
+    var facts = el("dl", "fs-live-facts");
+    [["Request", detail.request_id], ["Status", (detail.status || "pending") + (detail.error_type ? " (" + detail.error_type + ")" : "")],
+     ["Started", detail.timestamp], ["Duration", ms(detail.duration_ms) + " (billed " + ms(detail.billed_ms) + ")"],
+     ["Memory", (detail.max_memory_mb === null ? "—" : detail.max_memory_mb) + " / " + (detail.memory_mb === null ? "—" : detail.memory_mb) + " MB"],
+     ["Cold start", detail.init_ms === null || detail.init_ms === undefined ? "no" : "init " + ms(detail.init_ms)],
+     ["Trace", detail.trace_id || "—"], ["Log stream", detail.log_stream || "—"]
+    ].forEach(function (pair) {
+      facts.appendChild(el("dt", null, pair[0]));
+      facts.appendChild(el("dd", null, pair[1]));
+    });
+    box.appendChild(facts);
+    var log = el("pre", "fs-live-log");
+    log.id = "fs-live-log";
+    (detail.log_lines || []).forEach(function (line) {
+      var div = el("div", "fs-live-line");
+      div.appendChild(el("span", "fs-live-line-time", clock(line.timestamp) + " "));
+      div.appendChild(document.createTextNode(String(line.text).replace(/\n$/, "")));
+      log.appendChild(div);
+    });
+    if (!(detail.log_lines || []).length) log.appendChild(el("div", "fs-muted", "No log lines kept."));
+    box.appendChild(log);
+    if (detail.lines_dropped) box.appendChild(el("p", "fs-muted", detail.lines_dropped + " more lines not kept."));
+    box.dataset.state = "loaded";
+  }
+
+  // ---------------------------------------------------------------- filling and catching up
+
+  var catchingUp = false;
+
+  function catchUp() {
+    // What the page missed while its connection was down: the replay, page by page.
+    if (catchingUp) return;
+    catchingUp = true;
+    var page = function () {
+      return getJSON(urls.invocations + "?after=" + feed.lastId + "&limit=1000").then(function (body) {
+        receive(body.items, false);
+        countRates(body.items);
+        if (body.more && body.items.length) return page();
+      });
+    };
+    page().catch(function () { /* the next reconnect tries again */ }).then(function () { catchingUp = false; });
+  }
+
+  function loadRecent() {
+    getJSON(urls.invocations + "?limit=100").then(function (body) {
+      receive(body.items, false);
+    }).catch(function () { /* an empty feed; live items still arrive */ });
+  }
+
+  function watchConnection() {
+    var seenClosed = false;
+    new MutationObserver(function () {
+      var live = document.body.dataset.live;
+      if (live === "closed") seenClosed = true;
+      if (live === "open" && seenClosed) {
+        seenClosed = false;
+        catchUp();
+      }
+    }).observe(document.body, { attributes: true, attributeFilter: ["data-live"] });
+  }
+
+  // ---------------------------------------------------------------- inspector: "Live" section
+
+  var statsTimer = null;
+
+  function statsUrl(arn) {
+    return urls.statsPrefix + encodeURIComponent(arn).replace(/%3A/gi, ":") + "/stats/";
+  }
+
+  function svg(tag, attributes) {
+    var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attributes || {}).forEach(function (k) { node.setAttribute(k, attributes[k]); });
+    return node;
+  }
+
+  // A small chart over the window: bars (counts, with a part in red) or a line (durations).
+  function chart(series, minutes, options) {
+    var width = 320, height = 64, pad = 2;
+    var root = svg("svg", { viewBox: "0 0 " + width + " " + height, "class": "fs-live-chart", role: "img" });
+    root.setAttribute("aria-label", options.label);
+    var end = Date.now(), start = end - minutes * 60000;
+    var points = series.map(function (p) {
+      return { t: new Date(p.minute).getTime(), v: p[options.key], red: options.red ? p[options.red] : 0 };
+    }).filter(function (p) { return p.v !== null && p.v !== undefined && p.t >= start - 60000; });
+    var max = Math.max.apply(null, [0].concat(points.map(function (p) { return p.v; })));
+    root.appendChild(svg("line", { x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, "class": "fs-live-axis" }));
+    if (!max) return root;
+    var x = function (t) { return Math.max(0, (t - start) / (end - start)) * (width - pad); };
+    var y = function (v) { return height - pad - (v / max) * (height - 2 * pad); };
+    var barWidth = Math.max(1, (width / minutes) - 1);
+    if (options.kind === "bars") {
+      points.forEach(function (p) {
+        root.appendChild(svg("rect", { x: x(p.t), y: y(p.v), width: barWidth, height: height - pad - y(p.v), "class": "fs-live-bar-ok" }));
+        if (p.red) root.appendChild(svg("rect", { x: x(p.t), y: y(p.red), width: barWidth, height: height - pad - y(p.red), "class": "fs-live-bar-error" }));
+      });
+    } else {
+      var path = points.map(function (p, i) { return (i ? "L" : "M") + (x(p.t) + barWidth / 2).toFixed(1) + " " + y(p.v).toFixed(1); }).join(" ");
+      root.appendChild(svg("path", { d: path, "class": "fs-live-line-path" }));
+    }
+    var title = svg("title");
+    title.textContent = options.label + " (max " + Math.round(max) + ")";
+    root.appendChild(title);
+    return root;
+  }
+
+  function fillStats(section, stats) {
+    while (section.childNodes.length > 1) section.removeChild(section.lastChild);
+    var memory = stats.max_memory_used_mb === null || stats.max_memory_used_mb === undefined ? "—"
+      : stats.max_memory_used_mb + " of " + (stats.memory_size_mb || "?") + " MB";
+    var rows = [
+      ["Invocations / min", stats.invocations_per_minute === null ? "—" :
+        (Math.round(stats.invocations_per_minute * 100) / 100) + " (" + stats.invocations + " in " + stats.minutes + " min)"],
+      ["Error rate", percent(stats.error_rate)],
+      ["Duration p50 / p95", (stats.p50_duration_ms === null ? "—" : "≤ " + ms(stats.p50_duration_ms)) + " / " +
+        (stats.p95_duration_ms === null ? "—" : "≤ " + ms(stats.p95_duration_ms))],
+      ["Cold starts", percent(stats.cold_start_ratio)],
+      ["Max memory used", memory],
+      ["Estimated cost", money(stats.estimated_cost_usd) + " (" + (Math.round(stats.gb_seconds * 100) / 100) + " GB-s)"]
+    ];
+    var table = el("table", "fs-table fs-live-figures");
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, r[0]));
+      tr.appendChild(el("td", null, r[1]));
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    section.appendChild(table);
+    if (stats.oversized) {
+      section.appendChild(el("p", "fs-live-hint", "Right-sizing: under half the configured memory was ever used; a smaller size may cost less."));
+    }
+    var series = stats.series || [];
+    section.appendChild(el("p", "fs-live-chart-label", "Invocations per minute (errors in red)"));
+    section.appendChild(chart(series, stats.minutes, { kind: "bars", key: "count", red: "errors", label: "Invocations per minute" }));
+    section.appendChild(el("p", "fs-live-chart-label", "Duration per minute, p95 (ms)"));
+    section.appendChild(chart(series, stats.minutes, { kind: "line", key: "p95_duration_ms", label: "p95 duration" }));
+    section.dataset.state = "loaded";
+    section.dataset.invocations = String(stats.invocations);
+  }
+
+  function loadStats(section, arn) {
+    clearTimeout(statsTimer);
+    getJSON(statsUrl(arn)).then(function (stats) {
+      if (!section.isConnected) return;
+      fillStats(section, stats);
+      statsTimer = setTimeout(function () { if (section.isConnected) loadStats(section, arn); }, STATS_REFRESH_MS);
+    }).catch(function (error) {
+      if (!section.isConnected) return;
+      section.lastChild.textContent = "Could not load the live figures: " + (error.message || error);
+      section.dataset.state = "error";
+    });
+  }
+
+  function renderSection() {
+    var flowscope = graph(), body = document.getElementById("fs-inspector-body");
+    if (!flowscope || !body) return;
+    var arn = flowscope.state.selected, node = arn && flowscope.state.nodes.get(arn);
+    if (!node || node.type !== "lambda_function" || document.getElementById(SECTION_ID)) return;
+    var section = el("section", "fs-live-section");
+    section.id = SECTION_ID;
+    section.dataset.arn = arn;
+    section.dataset.state = "loading";
+    section.appendChild(el("h3", null, "Live (last hour)"));
+    section.appendChild(el("p", "fs-muted", "Loading…"));
+    // Right after the header block graph.js draws first, so the figures are seen early.
+    var anchor = body.querySelector("section");
+    if (anchor && anchor.parentNode === body) body.insertBefore(section, anchor); else body.appendChild(section);
+    loadStats(section, arn);
+  }
+
+  function watchInspector() {
+    var body = document.getElementById("fs-inspector-body");
+    if (!body) return;
+    // graph.js rebuilds the inspector on every selection; add the section after it.
+    new MutationObserver(function () {
+      if (!document.getElementById(SECTION_ID)) renderSection();
+    }).observe(body, { childList: true });
+  }
+
+  // ---------------------------------------------------------------- start
+
+  function addStylesheet() {
+    if (!urls.stylesheet) return;
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = urls.stylesheet;
+    document.head.appendChild(link);
+  }
+
+  function start() {
+    var graphElement = document.getElementById("fs-graph");
+    var flowscope = graph();
+    if (!graphElement || !flowscope || typeof flowscope.subscribe !== "function") return;
+    addStylesheet();
+    if (!buildPanel()) return;
+    watchInspector();
+    watchConnection();
+    // The Cytoscape instance exists once graph.js has drawn: its data-state says when.
+    new MutationObserver(function () {
+      bind();
+      dom.functionsChanged = true;   // names and stacks are known now
+      dom.rebuild = true;
+      queueFrame();
+    }).observe(graphElement, { attributes: true, attributeFilter: ["data-state"] });
+    flowscope.subscribe("invocations", onMessage);
+    setInterval(updateBadges, 1000);
+    loadRecent();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

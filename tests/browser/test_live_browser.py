@@ -1,0 +1,250 @@
+"""Live invocations on the graph page in a real Chromium: the feed, its log lines (as text),
+the inspector's "Live" figures, and pulses from invocations pushed over /ws/live/.
+
+The pushed-invocation test needs the Redis channel layer: the site is a separate process, and
+only through Redis does this process's ``flows.publish.publish`` reach its WebSocket.
+"""
+import os
+import re
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from flows.live.store import duration_bucket, gb_seconds, invocation_item
+from flows.models import Invocation, InvocationMinute, LiveCounter
+from flows.models.live import DURATION_BUCKETS_MS
+from flows.publish import publish
+
+from .harness import Site, attach_database, detach_database, edge, function, insert_graph, node
+from .test_graph_page import click_node, open_graph
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=window.__xss=1>"
+
+
+@pytest.fixture(scope="module")
+def site(emulator, tmp_path_factory, django_db_blocker):
+    """The harness's site, on the Redis channel layer when REDIS_URL is set (as in CI)."""
+    redis = os.environ.get("REDIS_URL", "")
+    site = Site(tmp_path_factory.mktemp("live-site"),
+                environment={"REDIS_URL": redis} if redis else None).start()
+    attach_database(site.database_url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield site
+        site.stop()
+        with django_db_blocker.unblock():
+            detach_database()
+    shutil.rmtree(site.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def live_db(site_db, django_db_blocker):
+    with django_db_blocker.unblock():
+        for model in (Invocation, InvocationMinute, LiveCounter):
+            model.objects.using(site_db).all().delete()
+        yield site_db
+
+
+def shop():
+    queue = node("sqs_queue", "uploads")
+    worker = function("thumbnailer", stack="media", memory_size=1024)
+    api = node("api_gateway_v2", "edge01")
+    billing = function("billing", stack="money")
+    nodes = [queue, worker, api, billing]
+    edges = [edge(queue, worker, "sqs", key="esm-1", batch_size=10),
+             edge(api, billing, "api_gateway_v2", key="GET /bill", route_key="GET /bill"),
+             edge(queue, billing, "sqs", key="esm-2", batch_size=1)]
+    return nodes, edges
+
+
+def store(using, arn, specs, start=None):
+    """Invocation rows (with their feed ids) and per-minute aggregates, as the poller leaves them.
+
+    specs: dicts with duration, memory, used, init, status, error_type, lines (extra log lines).
+    """
+    counter, _ = LiveCounter.objects.using(using).get_or_create(name="invocation")
+    start = start or datetime.now(UTC) - timedelta(seconds=30)
+    rows = []
+    for i, spec in enumerate(specs):
+        request_id = str(uuid.uuid4())
+        at = start + timedelta(milliseconds=100 * i)
+        ms = int(at.timestamp() * 1000)
+        duration = spec.get("duration", 20.0)
+        lines = [[ms, f"START RequestId: {request_id} Version: $LATEST\n"]]
+        lines += [[ms + 1, text] for text in spec.get("lines", [])]
+        lines.append([ms + 2, f"END RequestId: {request_id}\n"])
+        lines.append([ms + 2, f"REPORT RequestId: {request_id}\tDuration: {duration} ms\t...\n"])
+        counter.value += 1
+        rows.append(Invocation(
+            function_arn=arn, request_id=request_id, seq=counter.value,
+            log_group="/aws/lambda/" + arn.rsplit(":", 1)[-1], log_stream="2026/11/26/[$LATEST]abc",
+            started_at=at, completed_at=at + timedelta(milliseconds=duration),
+            duration_ms=duration, billed_ms=float(int(duration) + 1), memory_mb=spec.get("memory", 1024),
+            max_memory_mb=spec.get("used", 90), init_ms=spec.get("init"),
+            status=spec.get("status", "ok"), error_type=spec.get("error_type", ""), ended=True,
+            log_lines=lines))
+    counter.save(using=using)
+    Invocation.objects.using(using).bulk_create(rows)
+    minutes = {}
+    for row in rows:
+        minute = row.started_at.replace(second=0, microsecond=0)
+        aggregate = minutes.setdefault(minute, InvocationMinute(
+            function_arn=arn, minute=minute, duration_histogram=[0] * (len(DURATION_BUCKETS_MS) + 1)))
+        aggregate.count += 1
+        aggregate.errors += row.status == "error"
+        aggregate.timeouts += row.status == "timeout"
+        aggregate.cold_starts += row.init_ms is not None
+        aggregate.duration_sum_ms += row.duration_ms
+        aggregate.duration_max_ms = max(aggregate.duration_max_ms, row.duration_ms)
+        aggregate.billed_ms_sum += row.billed_ms
+        aggregate.gb_seconds += gb_seconds(row.billed_ms, row.memory_mb)
+        aggregate.memory_mb = row.memory_mb
+        aggregate.max_memory_used_mb = max(aggregate.max_memory_used_mb or 0, row.max_memory_mb)
+        aggregate.duration_histogram[duration_bucket(row.duration_ms)] += 1
+    for aggregate in minutes.values():
+        InvocationMinute.objects.using(using).update_or_create(
+            function_arn=arn, minute=aggregate.minute, defaults={
+                f.name: getattr(aggregate, f.name) for f in InvocationMinute._meta.fields
+                if f.name not in ("id", "function_arn", "minute")})
+    return rows
+
+
+def feed_rows(page):
+    return page.locator("#fs-live-rows tr")
+
+
+def test_it_lists_invocations_and_shows_their_log_lines_as_text(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    stored = store(live_db, worker["arn"], [
+        {"duration": 35.5, "init": 240.0},
+        {"duration": 12.0},
+        {"duration": 80.0, "status": "error", "error_type": "Runtime.HandlerError",
+         "lines": [f"2026-11-26T10:00:00.000Z\tabc\tERROR\t{XSS}\n", "[ERROR] KeyError: 'size'\n"]},
+        {"duration": 3000.0, "status": "timeout", "error_type": "Sandbox.Timedout"},
+    ])
+    open_graph(page)
+
+    rows = feed_rows(page)
+    expect(rows).to_have_count(4)
+    # Newest first, with the function's name, durations, memory and status.
+    assert rows.first.get_attribute("data-id") == str(stored[-1].seq)
+    first = rows.nth(3)
+    expect(first.locator(".fs-live-col-function")).to_have_text("thumbnailer")
+    expect(first.locator(".fs-live-col-duration")).to_have_text("35.5 ms")
+    expect(first.locator(".fs-live-col-billed")).to_have_text("36 ms")
+    expect(first.locator(".fs-live-col-memory")).to_have_text("90 / 1024 MB")
+    expect(first.locator(".fs-live-col-init")).to_have_text("240 ms")
+    expect(rows.nth(0).locator(".fs-live-col-status")).to_have_text("timeout")
+    expect(rows.nth(1).locator(".fs-live-col-error")).to_have_text("Runtime.HandlerError")
+
+    rows.nth(1).click()
+    log = page.locator("#fs-live-log")
+    expect(log).to_contain_text(XSS)
+    expect(log).to_contain_text("[ERROR] KeyError: 'size'")
+    expect(page.locator("#fs-live-detail")).to_have_attribute("data-state", "loaded")
+    assert page.locator("#fs-live-detail img").count() == 0
+    assert page.evaluate("() => window.__xss") is None
+
+    page.select_option("#fs-live-filter-status", "failed")
+    expect(rows).to_have_count(2)
+    page.select_option("#fs-live-filter-status", "")
+    page.select_option("#fs-live-filter-stack", "money")
+    expect(rows).to_have_count(0)
+    page.select_option("#fs-live-filter-stack", "media")
+    expect(rows).to_have_count(4)
+
+
+def test_it_shows_a_functions_live_figures_in_the_inspector(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    store(live_db, worker["arn"], [{"duration": 40.0, "init": 200.0}] + [{"duration": 40.0}] * 6
+          + [{"duration": 400.0, "status": "error", "error_type": "KeyError"}] * 2
+          + [{"duration": 40.0, "used": 300}])
+    open_graph(page)
+
+    click_node(page, worker["arn"])
+    section = page.locator("#fs-live-stats")
+    expect(section).to_have_attribute("data-state", "loaded")
+    assert section.get_attribute("data-invocations") == "10"
+    expect(section).to_contain_text("Error rate")
+    expect(section.locator("tr", has_text="Error rate")).to_contain_text("20 %")
+    expect(section.locator("tr", has_text="Cold starts")).to_contain_text("10 %")
+    expect(section.locator("tr", has_text="Max memory used")).to_contain_text("300 of 1024 MB")
+    expect(section).to_contain_text("Right-sizing")
+    # Two charts drawn from the per-minute series; the bars carry the red error part.
+    expect(section.locator("svg.fs-live-chart")).to_have_count(2)
+    assert section.locator("rect.fs-live-bar-error").count() >= 1
+
+    # A queue has no invocations: no Live section.
+    click_node(page, nodes[0]["arn"])
+    expect(page.locator("#fs-inspector-name")).to_have_text("uploads")
+    expect(section).to_have_count(0)
+
+
+def test_it_catches_up_on_what_arrived_while_the_connection_was_down(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    store(live_db, worker["arn"], [{"duration": 10.0}] * 2)
+    open_graph(page)
+    expect(feed_rows(page)).to_have_count(2)
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+
+    # graph.js marks its socket closed, and open again once it has reconnected.
+    page.evaluate("() => { document.body.dataset.live = 'closed'; }")
+    missed = store(live_db, worker["arn"], [{"duration": 11.0}] * 3)
+    page.evaluate("() => { document.body.dataset.live = 'open'; }")
+
+    expect(feed_rows(page)).to_have_count(5)
+    assert feed_rows(page).first.get_attribute("data-id") == str(missed[-1].seq)
+
+
+@pytest.mark.services
+def test_it_pulses_nodes_and_their_trigger_for_pushed_invocations(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    queue, worker, _, billing = nodes
+    open_graph(page)
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    page.evaluate("""() => {
+        window.__pulses = [];
+        window.flowscope.cy.on('class', 'node, edge', e => {
+            const t = e.target;
+            if (t.hasClass('fs-live-pulse') || t.hasClass('fs-live-edge')) window.__pulses.push({
+                id: t.id(), error: t.hasClass('fs-live-error') || t.hasClass('fs-live-edge-error'),
+                cold: t.hasClass('fs-live-cold'), edge: t.isEdge()});
+        });
+    }""")
+
+    ok = store(live_db, worker["arn"], [{"duration": 30.0, "init": 150.0}] + [{"duration": 30.0}] * 4)
+    failed = store(live_db, billing["arn"], [{"duration": 50.0, "status": "error", "error_type": "ValueError"}])
+    publish("invocations", {"items": [invocation_item(r) for r in ok + failed]})
+
+    expect(feed_rows(page)).to_have_count(6)
+    page.wait_for_function("() => window.__pulses.filter(p => !p.edge).length >= 2")
+    pulses = page.evaluate("() => window.__pulses")
+    by_id = {}
+    for pulse in pulses:
+        by_id.setdefault(pulse["id"], pulse)
+    # Five invocations in one frame: one pulse for the worker, marked cold; billing in red.
+    assert sum(1 for p in pulses if p["id"] == worker["arn"]) == 1
+    assert by_id[worker["arn"]]["cold"] and not by_id[worker["arn"]]["error"]
+    assert by_id[billing["arn"]]["error"]
+    # The worker has one trigger (the queue): that edge lights up. Billing has two: none does.
+    lit = {p["id"] for p in pulses if p["edge"]}
+    assert any(queue["arn"] in e and worker["arn"] in e for e in lit)
+    assert not any(billing["arn"] in e for e in lit)
+    # Busy functions get a rate badge instead of more animations.
+    page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).data('live_rate') === 5",
+                           arg=worker["arn"])
+    label = page.evaluate("arn => window.flowscope.cy.getElementById(arn).data('live_label')", worker["arn"])
+    assert re.search(r"thumbnailer\n5/min$", label)
+    assert page.evaluate("() => window.__xss") is None

@@ -22,7 +22,7 @@
   };
 
   var MAX_ROWS = 500;             // invocations kept in the feed
-  var PULSE_MS = 600;             // how long one pulse shows
+  var PULSE_MS = 450;             // how long one pulse shows
   var PULSE_GAP_MS = 500;         // at most one pulse per node in this interval
   var RATE_WINDOW_S = 60;         // the badge counts invocations over the last minute
   var STATS_REFRESH_MS = 20000;
@@ -217,14 +217,11 @@
         var node = cy.getElementById(arn);
         if (!node.length || now - (lastPulse.get(arn) || -Infinity) < PULSE_GAP_MS) return;
         lastPulse.set(arn, now);
-        node.addClass("fs-live-pulse");
-        node.toggleClass("fs-live-error", pulse.error);
-        node.toggleClass("fs-live-cold", pulse.cold);
+        // One class change per element (each is a restyle); the previous pulse's classes are
+        // gone by now, since PULSE_MS < PULSE_GAP_MS.
+        node.addClass("fs-live-pulse" + (pulse.error ? " fs-live-error" : "") + (pulse.cold ? " fs-live-cold" : ""));
         var trigger = triggerEdge(arn), edge = trigger && cy.getElementById(trigger.id);
-        if (edge && edge.length) {
-          edge.addClass("fs-live-edge");
-          edge.toggleClass("fs-live-edge-error", pulse.error);
-        }
+        if (edge && edge.length) edge.addClass("fs-live-edge" + (pulse.error ? " fs-live-edge-error" : ""));
         shown.push([node, edge]);
       });
     });

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -226,7 +227,10 @@ def test_it_pulses_nodes_and_their_trigger_for_pushed_invocations(page, live_db)
 
     ok = store(live_db, worker["arn"], [{"duration": 30.0, "init": 150.0}] + [{"duration": 30.0}] * 4)
     failed = store(live_db, billing["arn"], [{"duration": 50.0, "status": "error", "error_type": "ValueError"}])
-    publish("invocations", {"items": [invocation_item(r) for r in ok + failed]})
+    # Playwright's event loop owns this thread; publish from another, as a poller would.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(publish, "invocations",
+                           {"items": [invocation_item(r) for r in ok + failed]}).result()
 
     expect(feed_rows(page)).to_have_count(6)
     page.wait_for_function("() => window.__pulses.filter(p => !p.edge).length >= 2")

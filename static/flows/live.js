@@ -45,6 +45,7 @@
   var lastPulse = new Map();      // ARN -> time of its last pulse
   var rates = new Map();          // ARN -> Map(second -> count)
   var frameQueued = false;
+  var badged = false;             // some node may still carry a rate badge
   var boundCy = null;
   var dom = {};
 
@@ -272,6 +273,7 @@
   }
 
   function updateBadges() {
+    if (!rates.size && !badged) return;
     var cy = bind();
     if (!cy) return;
     var arns = new Set(rates.keys());
@@ -284,6 +286,7 @@
         if (node.length) badge(node, rate);
       });
     });
+    badged = rates.size > 0;
   }
 
   // ---------------------------------------------------------------- the feed
@@ -626,6 +629,10 @@
     } else {
       var path = points.map(function (p, i) { return (i ? "L" : "M") + (x(p.t) + barWidth / 2).toFixed(1) + " " + y(p.v).toFixed(1); }).join(" ");
       root.appendChild(svg("path", { d: path, "class": "fs-live-line-path" }));
+      // Dots too: a lone minute draws no line.
+      points.forEach(function (p) {
+        root.appendChild(svg("circle", { cx: (x(p.t) + barWidth / 2).toFixed(1), cy: y(p.v).toFixed(1), r: 1.8, "class": "fs-live-dot" }));
+      });
     }
     var title = svg("title");
     title.textContent = options.label + " (max " + Math.round(max) + ")";

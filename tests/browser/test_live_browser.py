@@ -7,6 +7,8 @@ only through Redis does this process's ``flows.publish.publish`` reach its WebSo
 import os
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -14,12 +16,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from flows.demo.seed import seed_demo
 from flows.live.store import duration_bucket, gb_seconds, invocation_item
 from flows.models import Invocation, InvocationMinute, LiveCounter
 from flows.models.live import DURATION_BUCKETS_MS
 from flows.publish import publish
 
-from .harness import Site, attach_database, detach_database, edge, function, insert_graph, node
+from .harness import (
+    ROOT,
+    Site,
+    attach_database,
+    detach_database,
+    edge,
+    function,
+    insert_graph,
+    node,
+)
 from .test_graph_page import click_node, open_graph
 
 pytestmark = pytest.mark.browser
@@ -252,3 +264,28 @@ def test_it_pulses_nodes_and_their_trigger_for_pushed_invocations(page, live_db)
     label = page.evaluate("arn => window.flowscope.cy.getElementById(arn).data('live_label')", worker["arn"])
     assert re.search(r"thumbnailer\n5/min$", label)
     assert page.evaluate("() => window.__xss") is None
+
+
+@pytest.mark.services
+def test_it_shows_the_demos_traffic_on_the_graph_and_in_the_feed(page, site, live_db, aws):
+    """The whole pipeline: demo traffic written into the emulator's logs, polled by the real
+    poller (a separate process), pushed through Redis to the page."""
+    seed_demo(aws.endpoint)
+    site.manage("sync", "--no-audit")
+    open_graph(page)
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    functions = page.evaluate(
+        "() => window.flowscope.cy.nodes('[type = \"lambda_function\"]').map(n => n.id())")
+    assert functions
+
+    poller = subprocess.Popen([sys.executable, "manage.py", "poll_logs", "--demo-traffic", "20"],
+                              cwd=ROOT, env=site.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        expect(feed_rows(page).nth(9)).to_be_attached(timeout=60000)
+        page.wait_for_function("() => Number(document.getElementById('fs-graph').dataset.livePulses || 0) > 0")
+    finally:
+        poller.terminate()
+        poller.wait(20)
+    shown = set(page.locator("#fs-live-rows tr").evaluate_all("rows => rows.map(r => r.dataset.function)"))
+    assert shown <= set(functions), "every invocation belongs to a function of the graph"
+    assert page.evaluate("() => window.flowscope.cy.nodes('.fs-live-busy').length") >= 1

@@ -393,6 +393,7 @@ def test_it_syncs_from_the_browser_with_live_progress_and_updates_the_graph_in_p
     seed_demo(aws.endpoint)
     open_graph(page)
     expect(page.locator("#fs-graph")).to_have_attribute("data-state", "empty")
+    expect(page.locator("body")).to_have_attribute("data-live", "open")  # /ws/live/ accepted us
     # Record every progress line the page shows, and mark the page to prove it never reloads.
     page.evaluate("""() => {
         window.__sameDocument = true;

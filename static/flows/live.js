@@ -147,6 +147,12 @@
     while (feed.items.length > MAX_ROWS) feed.ids.delete(feed.items.shift().id);
     if (feed.paused) feed.unseen += fresh.length;
     else Array.prototype.push.apply(feed.pendingRows, fresh);
+    // A hidden tab gets no animation frames: past a full list, redraw from feed.items instead
+    // of keeping every row waiting.
+    if (feed.pendingRows.length > MAX_ROWS) {
+      feed.pendingRows = [];
+      dom.rebuild = true;
+    }
     queueFrame();
   }
 
@@ -471,7 +477,8 @@
     refreshFilterOptions();
     dom.count.textContent = String(feed.items.length);
     dom.note.textContent = (feed.paused && feed.unseen ? feed.unseen + " new while paused. " : "") +
-      (feed.dropped ? feed.dropped + " not shown: the server skipped them to keep up." : "");
+      (feed.dropped ? feed.dropped + " not shown: the server skipped them to keep up. " : "") +
+      (feed.gap ? "Some invocations from while the connection was down are not listed." : "");
     if (feed.paused) return;
     var pending = feed.pendingRows;
     feed.pendingRows = [];
@@ -559,36 +566,39 @@
   // ---------------------------------------------------------------- filling and catching up
 
   var catchingUp = false;
+  var recentLoaded = false;
 
   function catchUp() {
-    // What the page missed while its connection was down: the replay, page by page.
-    if (catchingUp) return;
+    // What the page missed while its connection was down: the same replay as the socket's
+    // "resume", over HTTP. Past one page, only the latest fit the list anyway.
+    if (catchingUp || !recentLoaded) return;
     catchingUp = true;
-    var page = function () {
-      return getJSON(urls.invocations + "?after=" + feed.lastId + "&limit=1000").then(function (body) {
+    getJSON(urls.invocations + "?after=" + feed.lastId + "&limit=" + 2 * MAX_ROWS).then(function (body) {
+      if (!body.more) {
         receive(body.items, false);
         countRates(body.items);
-        if (body.more && body.items.length) return page();
+        return null;
+      }
+      feed.gap = true;
+      return getJSON(urls.invocations + "?limit=" + MAX_ROWS).then(function (latest) {
+        receive(latest.items, false);
       });
-    };
-    page().catch(function () { /* the next reconnect tries again */ }).then(function () { catchingUp = false; });
+    }).catch(function () { /* the next reconnect tries again */ }).then(function () { catchingUp = false; });
   }
 
   function loadRecent() {
     getJSON(urls.invocations + "?limit=100").then(function (body) {
       receive(body.items, false);
-    }).catch(function () { /* an empty feed; live items still arrive */ });
+    }).catch(function () { /* an empty feed; live items still arrive */ }).then(function () {
+      recentLoaded = true;
+      // Invocations pushed before the socket joined its group are in neither: fetch them.
+      if (document.body.dataset.live === "open") catchUp();
+    });
   }
 
   function watchConnection() {
-    var seenClosed = false;
     new MutationObserver(function () {
-      var live = document.body.dataset.live;
-      if (live === "closed") seenClosed = true;
-      if (live === "open" && seenClosed) {
-        seenClosed = false;
-        catchUp();
-      }
+      if (document.body.dataset.live === "open") catchUp();
     }).observe(document.body, { attributes: true, attributeFilter: ["data-live"] });
   }
 

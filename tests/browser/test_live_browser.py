@@ -172,6 +172,19 @@ def test_it_lists_invocations_and_shows_their_log_lines_as_text(page, live_db):
     expect(rows).to_have_count(0)
     page.select_option("#fs-live-filter-stack", "media")
     expect(rows).to_have_count(4)
+    page.select_option("#fs-live-filter-function", nodes[3]["arn"])  # billing: never called
+    expect(rows).to_have_count(0)
+    page.select_option("#fs-live-filter-function", worker["arn"])
+    expect(rows).to_have_count(4)
+
+    # Paused, the list stands still; resumed, it shows what came meanwhile.
+    page.click("#fs-live-pause")
+    store(live_db, worker["arn"], [{"duration": 9.0}])
+    page.evaluate("() => { document.body.dataset.live = 'closed'; document.body.dataset.live = 'open'; }")
+    expect(page.locator(".fs-live-note")).to_contain_text("1 new while paused")
+    expect(rows).to_have_count(4)
+    page.click("#fs-live-pause")
+    expect(rows).to_have_count(5)
 
 
 def test_it_shows_a_functions_live_figures_in_the_inspector(page, live_db):

@@ -22,8 +22,10 @@
   };
 
   var MAX_ROWS = 500;             // invocations kept in the feed
-  var PULSE_MS = 450;             // how long one pulse shows
-  var PULSE_GAP_MS = 500;         // at most one pulse per node in this interval
+  var LIVE_ROWS = 100;            // of which drawn while the feed runs
+  var PULSE_MS = 600;             // how long one pulse shows (unless the next beat comes first)
+  var PULSE_GAP_MS = 500;         // pulses start at most this often (all nodes together)
+  var FEED_GAP_MS = 300;          // at most one feed redraw in this interval
   var RATE_WINDOW_S = 60;         // the badge counts invocations over the last minute
   var STATS_REFRESH_MS = 20000;
   var NOT_TRIGGERS = { execution_role: 1, destination: 1, dead_letter: 1 };
@@ -42,12 +44,20 @@
     functions: new Map()          // ARN -> name, of every function seen in the feed
   };
   var pulses = new Map();         // ARN -> {error, cold} waiting for the next frame
-  var lastPulse = new Map();      // ARN -> time of its last pulse
+  var lastBeat = -Infinity;       // when the last pulses started
+  var pulseTimer = null;
+  var pulsing = [];               // [node, edge] of the pulses showing now
+  var endTimer = null;
   var rates = new Map();          // ARN -> Map(second -> count)
   var frameQueued = false;
+  var feedTimer = null;
+  var lastFeedRender = -Infinity;
   var badged = false;             // some node may still carry a rate badge
   var boundCy = null;
   var dom = {};
+  // Time spent here, for the benchmark and the browser tests.
+  var timings = { receive_ms: 0, pulses_ms: 0, feed_ms: 0, frames: 0 };
+  window.flowscopeLive = { feed: feed, timings: timings };
 
   function graph() { return window.flowscope || null; }
 
@@ -158,10 +168,12 @@
 
   function onMessage(message) {
     if (!message || !Array.isArray(message.items)) return;
+    var t0 = performance.now();
     if (message.dropped) feed.dropped += message.dropped;
     // Replayed items are history: listed, not pulsed.
     receive(message.items, !message.replay);
     countRates(message.replay ? [] : message.items);
+    timings.receive_ms += performance.now() - t0;
   }
 
   function queueFrame() {
@@ -170,8 +182,21 @@
     // One graph update and one feed update per animation frame, whatever arrived meanwhile.
     requestAnimationFrame(function () {
       frameQueued = false;
+      var t0 = performance.now();
       applyPulses();
+      var t1 = performance.now();
+      timings.pulses_ms += t1 - t0;
+      timings.frames += 1;
+      // Nobody reads a list that changes ten times a second: the feed redraws at most every
+      // FEED_GAP_MS, taking in everything that arrived meanwhile.
+      var wait = FEED_GAP_MS - (t1 - lastFeedRender);
+      if (wait > 0) {
+        if (!feedTimer) feedTimer = setTimeout(function () { feedTimer = null; queueFrame(); }, wait);
+        return;
+      }
+      lastFeedRender = t1;
       renderFeed();
+      timings.feed_ms += performance.now() - t1;
     });
   }
 
@@ -219,13 +244,22 @@
     if (!pulses.size) return;
     var cy = bind(), now = performance.now(), shown = [];
     if (!cy) { pulses.clear(); return; }
+    // Every class change redraws the whole canvas: pulses start together on one beat (at
+    // most one per PULSE_GAP_MS) and end together, whatever the number of busy functions.
+    // What arrives between beats merges into the next one.
+    var wait = PULSE_GAP_MS - (now - lastBeat);
+    if (wait > 0) {
+      if (!pulseTimer) pulseTimer = setTimeout(function () { pulseTimer = null; queueFrame(); }, wait);
+      return;
+    }
+    lastBeat = now;
     cy.batch(function () {
+      // The last beat's pulses end in the same redraw as this one's start.
+      endPulses(cy);
       pulses.forEach(function (pulse, arn) {
         var node = cy.getElementById(arn);
-        if (!node.length || now - (lastPulse.get(arn) || -Infinity) < PULSE_GAP_MS) return;
-        lastPulse.set(arn, now);
-        // One class change per element (each is a restyle); the previous pulse's classes are
-        // gone by now, since PULSE_MS < PULSE_GAP_MS.
+        if (!node.length) return;
+        // One class change per element (the previous beat's classes are gone by now).
         node.addClass("fs-live-pulse" + (pulse.error ? " fs-live-error" : "") + (pulse.cold ? " fs-live-cold" : ""));
         var trigger = triggerEdge(arn), edge = trigger && cy.getElementById(trigger.id);
         if (edge && edge.length) edge.addClass("fs-live-edge" + (pulse.error ? " fs-live-edge-error" : ""));
@@ -236,14 +270,17 @@
     if (!shown.length) return;
     var container = cy.container();
     if (container) container.dataset.livePulses = String(Number(container.dataset.livePulses || 0) + shown.length);
-    setTimeout(function () {
-      cy.batch(function () {
-        shown.forEach(function (pair) {
-          pair[0].removeClass("fs-live-pulse fs-live-error fs-live-cold");
-          if (pair[1] && pair[1].length) pair[1].removeClass("fs-live-edge fs-live-edge-error");
-        });
-      });
-    }, PULSE_MS);
+    pulsing = shown;
+    endTimer = setTimeout(function () { cy.batch(function () { endPulses(cy); }); }, PULSE_MS);
+  }
+
+  function endPulses() {
+    clearTimeout(endTimer);
+    pulsing.forEach(function (pair) {
+      pair[0].removeClass("fs-live-pulse fs-live-error fs-live-cold");
+      if (pair[1] && pair[1].length) pair[1].removeClass("fs-live-edge fs-live-edge-error");
+    });
+    pulsing = [];
   }
 
   function countRates(items) {
@@ -328,7 +365,7 @@
       pair[0].addEventListener("change", function () {
         feed.filters[pair[1]] = pair[0].value;
         dom.rebuild = true;
-        renderFeed();
+        renderFeed(true);
       });
     });
     dom.pause = el("button", "fs-live-pause", "Pause");
@@ -404,11 +441,9 @@
     feed.paused = on;
     dom.pause.textContent = on ? "Resume" : "Pause";
     dom.panel.dataset.paused = on ? "true" : "false";
-    if (!on) {
-      feed.unseen = 0;
-      dom.rebuild = true;
-    }
-    renderFeed();
+    feed.unseen = 0;
+    dom.rebuild = true;
+    renderFeed(on);
   }
 
   function matches(item) {
@@ -472,21 +507,25 @@
     dom.stack.value = keepStack;
   }
 
-  function renderFeed() {
+  function renderFeed(frozen) {
     if (!dom.rows) return;
     refreshFilterOptions();
     dom.count.textContent = String(feed.items.length);
+    // While running, the newest LIVE_ROWS are drawn (redrawing 500 rows a few times a second
+    // cost more than the whole graph); paused, every kept invocation is.
+    var limit = feed.paused ? MAX_ROWS : LIVE_ROWS;
     dom.note.textContent = (feed.paused && feed.unseen ? feed.unseen + " new while paused. " : "") +
+      (!feed.paused && feed.items.length > LIVE_ROWS ? "Newest " + LIVE_ROWS + " shown; pause to browse all " + feed.items.length + ". " : "") +
       (feed.dropped ? feed.dropped + " not shown: the server skipped them to keep up. " : "") +
       (feed.gap ? "Some invocations from while the connection was down are not listed." : "");
-    if (feed.paused) return;
+    if (feed.paused && !frozen) return;
     var pending = feed.pendingRows;
     feed.pendingRows = [];
-    if (dom.rebuild || pending.length >= MAX_ROWS) {
+    if (dom.rebuild || pending.length >= limit) {
       dom.rebuild = false;
-      var fragment = document.createDocumentFragment();
-      for (var i = feed.items.length - 1; i >= 0; i--) {
-        if (matches(feed.items[i])) fragment.appendChild(rowFor(feed.items[i]));
+      var fragment = document.createDocumentFragment(), drawn = 0;
+      for (var i = feed.items.length - 1; i >= 0 && drawn < limit; i--) {
+        if (matches(feed.items[i])) { fragment.appendChild(rowFor(feed.items[i])); drawn++; }
       }
       clear(dom.rows);
       dom.rows.appendChild(fragment);
@@ -496,7 +535,7 @@
         if (matches(pending[j])) top.appendChild(rowFor(pending[j]));
       }
       dom.rows.insertBefore(top, dom.rows.firstChild);
-      while (dom.rows.childElementCount > MAX_ROWS) dom.rows.removeChild(dom.rows.lastChild);
+      while (dom.rows.childElementCount > limit) dom.rows.removeChild(dom.rows.lastChild);
       // Rows whose invocation left the bounded list go too.
       var oldest = feed.items.length ? feed.items[0].id : Infinity;
       while (dom.rows.lastChild && Number(dom.rows.lastChild.dataset.id) < oldest) dom.rows.removeChild(dom.rows.lastChild);

@@ -154,7 +154,9 @@
       dom.rebuild = true;
     }
     feed.lastId = Math.max(feed.lastId, fresh[fresh.length - 1].id);
-    while (feed.items.length > MAX_ROWS) feed.ids.delete(feed.items.shift().id);
+    if (feed.items.length > MAX_ROWS) {
+      feed.items.splice(0, feed.items.length - MAX_ROWS).forEach(function (gone) { feed.ids.delete(gone.id); });
+    }
     if (feed.paused) feed.unseen += fresh.length;
     else Array.prototype.push.apply(feed.pendingRows, fresh);
     // A hidden tab gets no animation frames: past a full list, redraw from feed.items instead

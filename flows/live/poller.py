@@ -286,13 +286,12 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     except ClientError as exc:
         code = error_code(exc)
         if is_not_found(exc):
-            # Lambda creates the group at the first invocation: keep polling, rarely.
+            # Lambda creates the group at the first invocation: keep polling, rarely. Counted
+            # on the cursor (live health shows it), not reported as an error every cycle.
             counters["missing"] = 1
-        elif code in THROTTLE_CODES:
-            counters["throttled"] = 1
         else:
-            counters["errors"] = 1
-        outcome.error = f"{code}: {exc}"
+            counters["throttled" if code in THROTTLE_CODES else "errors"] = 1
+            outcome.error = f"{code}: {exc}"
     except BotoCoreError as exc:
         counters["errors"] = 1
         outcome.error = f"{type(exc).__name__}: {exc}"

@@ -1,6 +1,7 @@
 import os
 import secrets
 import socket
+import threading
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,8 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true",
                             help="seed and sync, then stop the emulator instead of serving")
         parser.add_argument("--user", default="demo", help="dashboard login to create or update")
+        parser.add_argument("--traffic", type=float, default=5, metavar="RATE",
+                            help="demo invocations per second written to the emulator's logs and "
+                                 "polled live while serving (default 5; 0 for none)")
 
-    def handle(self, *args, port, emulator_port, no_serve, user, **options):
+    def handle(self, *args, port, emulator_port, no_serve, user, traffic, **options):
         verbosity = options["verbosity"]
         call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
 
@@ -54,15 +58,47 @@ class Command(BaseCommand):
             self._sync()
             url = None if no_serve else f"http://127.0.0.1:{port}/"
             self._credentials(user, password, url)
+            live = None
             if not no_serve:
-                call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+                live = self._start_live(traffic)
+                # insecure_serving: runserver serves static files even with DEBUG off, as the
+                # demo has no separate web server in front of it.
+                call_command("runserver", f"127.0.0.1:{port}", use_reloader=False,
+                             insecure_serving=True)
         finally:
+            if not no_serve and live:
+                live.set()
             emulator.stop()
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+    def _start_live(self, rate):
+        """Demo traffic into the emulator's logs, and the log poller, in background threads."""
+        if rate <= 0:
+            return None
+        from django.db import connection
+
+        from flows.demo.traffic import TrafficGenerator
+        from flows.live.poller import poll_loop
+
+        stopping = threading.Event()
+        generator = TrafficGenerator.from_environment(rate=rate)
+        generator.start()
+
+        def poll():
+            try:
+                poll_loop(stop=stopping.is_set)
+            finally:
+                generator.stop()
+                connection.close()
+
+        threading.Thread(target=poll, daemon=True, name="flowscope-demo-poller").start()
+        self.stdout.write(f"Live demo traffic: {rate:g} invocations/s over "
+                          f"{len(generator.functions)} functions, polled every second")
+        return stopping
 
     def _login(self, username):
         password = settings.FLOWSCOPE.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)

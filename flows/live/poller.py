@@ -240,6 +240,7 @@ class PollOutcome:
     invocations: int = 0
     items: list = field(default_factory=list)
     error: str = ""
+    missing: bool = False       # the log group does not exist (yet): expected, not alarming
     started_at: object = None
 
 
@@ -286,12 +287,13 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     except ClientError as exc:
         code = error_code(exc)
         if is_not_found(exc):
-            # Lambda creates the group at the first invocation: keep polling, rarely. Counted
-            # on the cursor (live health shows it), not reported as an error every cycle.
+            # Lambda creates the group at the first invocation: keep polling, rarely. Kept on
+            # the cursor (live health shows it), but not logged as a warning every cycle.
             counters["missing"] = 1
+            outcome.missing = True
         else:
             counters["throttled" if code in THROTTLE_CODES else "errors"] = 1
-            outcome.error = f"{code}: {exc}"
+        outcome.error = f"{code}: {exc}"
     except BotoCoreError as exc:
         counters["errors"] = 1
         outcome.error = f"{type(exc).__name__}: {exc}"
@@ -455,7 +457,7 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
         report.events += outcome.events
         report.duplicates += outcome.duplicates
         report.invocations += outcome.invocations
-        if outcome.error:
+        if outcome.error and not outcome.missing:
             report.errors.append(f"{outcome.log_group}: {outcome.error}")
         batcher.maybe_flush()
     batcher.flush()

@@ -152,7 +152,7 @@ def test_a_missing_log_group_is_counted_and_polled_again_later(aws):
     [outcome] = poll_all()
 
     cursor = LogCursor.objects.get()
-    assert outcome.error is None  # a group Lambda has not created yet is no error
+    assert "ResourceNotFoundException" in outcome.error and outcome.missing
     assert cursor.stats["missing"] == 1
     assert cursor.lease_owner == ""
     assert cursor.next_poll_at > timezone.now()

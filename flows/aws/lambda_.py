@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 
 from ..arns import node_identity, split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node, is_not_found
+from .base import EdgeRecord, Node, is_not_found, tags_by_arn
 
 STACK_TAG = "aws:cloudformation:stack-name"
 ESM_KIND_BY_SERVICE = {"sqs": EdgeKind.SQS, "kinesis": EdgeKind.KINESIS,
@@ -26,16 +26,14 @@ def get_tags(ctx, functions):
     """Tags of every function: one paginated Resource Groups Tagging call instead of one per
     function; falls back to ListTags per function where the tagging API is not allowed."""
     try:
-        tagging = ctx.client("resourcegroupstaggingapi")
-        pages = tagging.get_paginator("get_resources").paginate(ResourceTypeFilters=["lambda:function"])
         tags = {}
-        for page in pages:
-            for item in page["ResourceTagMappingList"]:
-                arn, _ = split_function_arn(item["ResourceARN"])
-                tags[arn or item["ResourceARN"]] = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+        for arn, found in tags_by_arn(ctx, "lambda:function").items():
+            function, _ = split_function_arn(arn)
+            tags[function or arn] = found
         return tags
     except ClientError as exc:
-        ctx.warn(exc, resource="resourcegroupstaggingapi (falling back to lambda:ListTags)")
+        # Not a failure: the same tags come from one ListTags per function instead.
+        ctx.note("TagsFromListTags", f"tag:GetResources refused, reading tags per function: {exc}")
     client = ctx.client("lambda")
     tags = {}
     for fn in functions:

@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 
 from ..arns import node_identity, split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node, is_not_found
+from .base import EdgeRecord, Node, as_int, is_not_found, tags_by_arn
 
 # ListSubscriptions names a subscription that awaits confirmation this way instead of by ARN.
 PENDING = "PendingConfirmation"
@@ -27,26 +27,13 @@ def get_topic_attributes(client, topic_arn):
 
 
 def get_tags(ctx, resource_type):
-    """{ARN: {key: value}} for one resource type, in one paginated Resource Groups Tagging call.
-
-    Tags are optional here: when the call is refused the run carries on without them and
-    says so in a note, rather than asking for one tag call per resource.
-    """
+    """Tags are optional here: when the tagging call is refused the run carries on without
+    them and says so in a note, rather than asking for one tag call per resource."""
     try:
-        pages = ctx.client("resourcegroupstaggingapi").get_paginator("get_resources").paginate(
-            ResourceTypeFilters=[resource_type])
-        return {item["ResourceARN"]: {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-                for page in pages for item in page.get("ResourceTagMappingList", [])}
+        return tags_by_arn(ctx, resource_type)
     except ClientError as exc:
         ctx.note("TagsUnavailable", f"{resource_type} tags not read: {exc}")
         return {}
-
-
-def as_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def transform_topic(topic_arn, attributes, tags, region, account):

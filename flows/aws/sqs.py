@@ -5,8 +5,8 @@ from botocore.exceptions import ClientError
 
 from ..arns import node_identity
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node, is_not_found
-from .sns import as_int, get_tags
+from .base import EdgeRecord, Node, as_int, is_not_found
+from .sns import get_tags
 
 
 def get_queue_urls(client):

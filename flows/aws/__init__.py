@@ -4,11 +4,23 @@ Each module follows four small steps: ``get_*`` (plain boto3 calls through pagin
 ``transform_*`` (pure: responses in, nodes and edges out), then ``collect(ctx)`` hands them
 to the sync, which loads them and retires what vanished.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from . import (apigateway, apigatewayv2, codecommit, dynamodb, elbv2, events, iam, kinesis,
-               lambda_, s3, sns, sqs)
+from . import (
+    apigateway,
+    apigatewayv2,
+    codecommit,
+    dynamodb,
+    elbv2,
+    events,
+    iam,
+    kinesis,
+    lambda_,
+    s3,
+    sns,
+    sqs,
+)
 
 
 @dataclass(frozen=True)

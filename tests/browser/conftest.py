@@ -1,5 +1,4 @@
 import os
-import shutil
 
 import pytest
 
@@ -7,11 +6,10 @@ from .harness import (
     ALIAS,
     CHROMIUM,
     Site,
-    attach_database,
     clear_graph,
     create_user,
-    detach_database,
     launch_chromium,
+    serving,
 )
 
 
@@ -28,17 +26,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="module")
 def site(emulator, tmp_path_factory, django_db_blocker):
     """Daphne on a file database, pointed at the emulator (its AWS_* variables are inherited)."""
-    site = Site(tmp_path_factory.mktemp("site")).start()
-    attach_database(site.database_url)
-    with pytest.MonkeyPatch.context() as patch:
-        # Playwright's sync API keeps an event loop in this thread, which makes Django refuse
-        # ORM calls; the seeding here is plain blocking code between browser steps.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with serving(Site(tmp_path_factory.mktemp("site")), django_db_blocker) as site:
         yield site
-        site.stop()
-        with django_db_blocker.unblock():
-            detach_database()
-    shutil.rmtree(site.workdir, ignore_errors=True)
 
 
 @pytest.fixture

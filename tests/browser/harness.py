@@ -9,11 +9,13 @@ progress reaches the browser through the in-memory channel layer of that same pr
 """
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import dj_database_url
@@ -113,6 +115,24 @@ def detach_database(alias=ALIAS):
         connections[alias].close()
         del connections[alias]
         del connections.settings[alias]
+
+
+@contextmanager
+def serving(site, django_db_blocker):
+    """Start ``site`` with its database attached here; afterwards stop it, detach and delete it."""
+    import pytest
+
+    site.start()
+    attach_database(site.database_url)
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an event loop in this thread, which makes Django refuse
+        # ORM calls; the seeding here is plain blocking code between browser steps.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield site
+        site.stop()
+        with django_db_blocker.unblock():
+            detach_database()
+    shutil.rmtree(site.workdir, ignore_errors=True)
 
 
 def clear_graph(using):

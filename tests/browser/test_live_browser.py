@@ -6,7 +6,6 @@ only through Redis does this process's ``flows.publish.publish`` reach its WebSo
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -25,12 +24,11 @@ from flows.publish import publish
 from .harness import (
     ROOT,
     Site,
-    attach_database,
-    detach_database,
     edge,
     function,
     insert_graph,
     node,
+    serving,
 )
 from .test_graph_page import click_node, open_graph
 
@@ -44,15 +42,9 @@ def site(emulator, tmp_path_factory, django_db_blocker):
     """The harness's site, on the Redis channel layer when REDIS_URL is set (as in CI)."""
     redis = os.environ.get("REDIS_URL", "")
     site = Site(tmp_path_factory.mktemp("live-site"),
-                environment={"REDIS_URL": redis} if redis else None).start()
-    attach_database(site.database_url)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+                environment={"REDIS_URL": redis} if redis else None)
+    with serving(site, django_db_blocker) as site:
         yield site
-        site.stop()
-        with django_db_blocker.unblock():
-            detach_database()
-    shutil.rmtree(site.workdir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ class Node:
     attributes: dict = field(default_factory=dict)
     origin: str = ""
     discovered: bool = True
+    # Facts used while the graph is built and then dropped, never stored (env var values).
+    private: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass

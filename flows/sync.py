@@ -17,6 +17,7 @@ from .aws import COLLECTORS
 from .aws.base import CollectContext, describe_error
 from .aws.session import ApiCallCounter, caller_identity, client_config, make_session
 from .consistency import check_trigger_permissions
+from .references import resolve_environment_references
 from .graph import STUB_ORIGIN, EdgeRecord, GraphBuilder, Node
 from .locks import account_lock
 from .models import Account, Edge, Resource, SyncRun
@@ -133,6 +134,7 @@ def _run(run, session, counter, account_id, partition, regions, progress, collec
         # Keep what this run could not read (failed services) or did not look at (other regions).
         _carry_over(account, builder, lambda origin: origin in failed_origins
                     or (origin not in scope and origin != STUB_ORIGIN))
+        resolve_environment_references(builder)
         check_trigger_permissions(builder)
         builder.add_stubs()
         diff = _apply(account, builder)

@@ -26,6 +26,19 @@ DELIVER = {  # by the target's service
     "sqs": ("sqs:SendMessage",), "sns": ("sns:Publish",), "lambda": ("lambda:InvokeFunction",),
     "events": ("events:PutEvents",), "s3": ("s3:PutObject",),
 }
+# Resources named by an environment variable: the graph shows the function uses them, not how;
+# these are the usual data-plane actions per type, offered for review rather than as proof.
+USE = {
+    "dynamodb_table": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                       "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem",
+                       "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"),
+    "sqs_queue": ("sqs:SendMessage", "sqs:GetQueueUrl"),
+    "sns_topic": ("sns:Publish",),
+    "s3_bucket": ("s3:GetObject", "s3:PutObject"),
+    "kinesis_stream": ("kinesis:PutRecord", "kinesis:PutRecords"),
+    "lambda_function": ("lambda:InvokeFunction",),
+    "eventbridge_bus": ("events:PutEvents",),
+}
 TRACING = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 VPC = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
@@ -88,6 +101,18 @@ def propose(function, edges):
                 what = "dead-letter queue" if kind == "dead_letter" else "destination"
                 resource = f"{target}/*" if _service(target) == "s3" else target
                 proposal.add(f"deliver to its {what} {target}", list(needed), [resource])
+    for reference in attributes.get("environment_references") or []:
+        needed = USE.get(reference.get("type"))
+        target = reference.get("arn")
+        if not needed or not target:
+            continue
+        resources = [target]
+        if reference["type"] == "s3_bucket":
+            resources = [f"{target}/*"]
+        elif reference["type"] == "dynamodb_table":
+            resources = [target, f"{target}/index/*"]
+        proposal.add(f"use {target} named by its environment variable {reference.get('variable')} "
+                     "(usual actions for it: review)", list(needed), resources)
     if attributes.get("tracing") == "Active":
         proposal.add("send X-Ray traces (active tracing)", list(TRACING), ["*"])
     if attributes.get("vpc"):

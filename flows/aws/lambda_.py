@@ -90,6 +90,8 @@ def transform_function(fn, tags, region, account):
     }
     node = Node(arn=arn, type=NodeType.LAMBDA_FUNCTION, name=fn["FunctionName"], region=region,
                 account=account, attributes=attributes)
+    # Values stay in memory only, to find the resources they name (flows/references.py).
+    node.private["environment"] = dict(((fn.get("Environment") or {}).get("Variables") or {}))
     edges = []
     if fn.get("Role"):
         edges.append(EdgeRecord(source=arn, target=fn["Role"], kind=EdgeKind.EXECUTION_ROLE))

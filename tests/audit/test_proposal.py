@@ -4,6 +4,7 @@ from flows.audit.proposal import (
     LOG_WRITE,
     POLL,
     TRACING,
+    USE,
     VPC,
     not_evidenced,
     propose,
@@ -30,6 +31,7 @@ EDGES = [
 def test_every_required_action_exists_in_the_action_database():
     names = [*LOG_WRITE, *TRACING, *VPC, "logs:CreateLogGroup"]
     names += [a for group in POLL.values() for a in group] + [a for group in DELIVER.values() for a in group]
+    names += [a for group in USE.values() for a in group]
     assert [n for n in names if action_db.info(n) is None] == []
 
 
@@ -79,3 +81,13 @@ def test_the_role_report_combines_summary_proposal_and_findings(db):
     assert "sqs:ReceiveMessage" in actions
     assert all(s["Sid"].isalnum() for s in report["proposed_policy"]["Statement"])
     assert "dynamodb" in report["not_evidenced"] and "sqs" not in report["not_evidenced"]
+
+
+def test_it_proposes_access_to_resources_its_environment_names():
+    table = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders"
+    node = {**NODE, "attributes": {**NODE["attributes"], "environment_references": [
+        {"variable": "ORDERS_TABLE", "arn": table, "type": "dynamodb_table"}]}}
+    proposal = propose(node, [])
+    by_action = {a: s["Resource"] for s in proposal.statements for a in s["Action"]}
+    assert by_action["dynamodb:PutItem"] == [table, f"{table}/index/*"]
+    assert any("ORDERS_TABLE" in reason for reason in proposal.reasons.values())

@@ -8,6 +8,7 @@
 (function () {
   "use strict";
 
+  var common = window.FlowscopeCommon;
   var script = document.currentScript;
   var urls = {
     summary: (script && script.dataset.summaryUrl) || "/api/findings/summary/",
@@ -27,20 +28,9 @@
 
   function graph() { return window.flowscope || null; }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = common.textEl;
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      });
-  }
+  var getJSON = common.getJSON;
 
   function withParams(base, params) {
     var query = new URLSearchParams(params).toString();
@@ -207,23 +197,9 @@
     renderSection();
   }
 
-  function watchInspector() {
-    var body = document.getElementById("fs-inspector-body");
-    if (!body) return;
-    // graph.js rebuilds the inspector on every selection and refresh; add the section after it.
-    new MutationObserver(function () {
-      if (!document.getElementById(SECTION_ID)) renderSection();
-    }).observe(body, { childList: true });
-  }
+  function watchInspector() { common.watchInspector(SECTION_ID, renderSection); }
 
-  function addStylesheet() {
-    var href = script && script.dataset.stylesheet;
-    if (!href) return;
-    var link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = href;
-    document.head.appendChild(link);
-  }
+  function addStylesheet() { common.addStylesheet(script && script.dataset.stylesheet); }
 
   function start() {
     if (!document.getElementById("fs-graph")) return;

@@ -70,8 +70,43 @@
 
   function plural(count, word) { return count + " " + word + (count === 1 ? "" : "s"); }
 
+  // The overlays' small element maker: a class and text only (text is never parsed as HTML).
+  function textEl(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      });
+  }
+
+  // graph.js rebuilds the inspector on every selection and refresh: an overlay's section
+  // (element id sectionId) is drawn again by render() whenever it has gone.
+  function watchInspector(sectionId, render) {
+    var body = document.getElementById("fs-inspector-body");
+    if (!body) return;
+    new MutationObserver(function () {
+      if (!document.getElementById(sectionId)) render();
+    }).observe(body, { childList: true });
+  }
+
+  function addStylesheet(href) {
+    if (!href) return;
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = href;
+    document.head.appendChild(link);
+  }
+
   scope.FlowscopeCommon = {
     TYPES: TYPES, KINDS: KINDS, KIND_LABELS: KIND_LABELS, EDGE_ATTRIBUTES_HIDDEN: EDGE_ATTRIBUTES_HIDDEN,
-    el: el, clear: clear, typeInfo: typeInfo, coloured: coloured, swatch: swatch, plural: plural
+    el: el, clear: clear, typeInfo: typeInfo, coloured: coloured, swatch: swatch, plural: plural,
+    textEl: textEl, getJSON: getJSON, watchInspector: watchInspector, addStylesheet: addStylesheet
   };
 })(window);

@@ -13,6 +13,7 @@
 (function () {
   "use strict";
 
+  var common = window.FlowscopeCommon;
   var script = document.currentScript;
   var data = (script && script.dataset) || {};
   var urls = {
@@ -61,22 +62,11 @@
 
   function graph() { return window.flowscope || null; }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = common.textEl;
 
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  var clear = common.clear;
 
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      });
-  }
+  var getJSON = common.getJSON;
 
   // ---------------------------------------------------------------- formatting
 
@@ -757,24 +747,11 @@
     loadStats(section, arn);
   }
 
-  function watchInspector() {
-    var body = document.getElementById("fs-inspector-body");
-    if (!body) return;
-    // graph.js rebuilds the inspector on every selection; add the section after it.
-    new MutationObserver(function () {
-      if (!document.getElementById(SECTION_ID)) renderSection();
-    }).observe(body, { childList: true });
-  }
+  function watchInspector() { common.watchInspector(SECTION_ID, renderSection); }
 
   // ---------------------------------------------------------------- start
 
-  function addStylesheet() {
-    if (!urls.stylesheet) return;
-    var link = document.createElement("link");
-    link.rel = "stylesheet";
-    link.href = urls.stylesheet;
-    document.head.appendChild(link);
-  }
+  function addStylesheet() { common.addStylesheet(urls.stylesheet); }
 
   function start() {
     var graphElement = document.getElementById("fs-graph");

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.browser.harness import log_in
+
 # Cytoscape skips its own redraws when they run long, so frame deltas alone flatter a big
 # graph: the redraws it actually made ('render' events) are counted too.
 PAN_FRAMES = """async (frames) => {
@@ -74,11 +76,7 @@ def measure_page(browser, site, credentials, renderer, without_overlays=False):
     if without_overlays:
         context.route("**/audit-overlay.js", lambda route: route.fulfill(status=200, body="", content_type="text/javascript"))
     page = context.new_page()
-    page.goto(site.url + "/login/")
-    page.fill("#id_username", credentials[0])
-    page.fill("#id_password", credentials[1])
-    page.press("#id_password", "Enter")
-    page.wait_for_url(lambda url: "/login/" not in url)
+    log_in(page, credentials, site.url)
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
     results = []
@@ -119,11 +117,7 @@ def measure_page(browser, site, credentials, renderer, without_overlays=False):
 def measure_api(browser, site, credentials, runs=7):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(site.url + "/login/")
-    page.fill("#id_username", credentials[0])
-    page.fill("#id_password", credentials[1])
-    page.press("#id_password", "Enter")
-    page.wait_for_url(lambda url: "/login/" not in url)
+    log_in(page, credentials, site.url)
     times, size = [], 0
     for _ in range(runs):
         start = time.perf_counter()

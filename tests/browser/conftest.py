@@ -9,6 +9,7 @@ from .harness import (
     clear_graph,
     create_user,
     launch_chromium,
+    log_in,
     serving,
 )
 
@@ -65,12 +66,7 @@ def page(chromium, site, site_db):
             if msg.type == "error" and not msg.text.startswith(ignored) else None)
     page.on("response", lambda response: page.errors.append(f"{response.status} {response.url}")
             if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-    username, password = site.credentials
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(lambda url: "/login/" not in url)
+    log_in(page, site.credentials)
     yield page
     context.close()
     assert page.errors == [], "the page logged errors or failed requests"

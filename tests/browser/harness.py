@@ -117,6 +117,16 @@ def detach_database(alias=ALIAS):
         del connections.settings[alias]
 
 
+def log_in(page, credentials, base=""):
+    """Sign ``page`` in through the login form with (username, password)."""
+    username, password = credentials
+    page.goto(base + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
 @contextmanager
 def serving(site, django_db_blocker):
     """Start ``site`` with its database attached here; afterwards stop it, detach and delete it."""

@@ -1,7 +1,7 @@
 """The demo account: a serverless chat app wired with every trigger Flowscope graphs.
 
 ``seed_demo`` builds it with plain boto3 against an emulator endpoint (never a real
-account: it refuses endpoints that are not local). The architecture, in three
+account: it uses fake credentials and refuses AWS endpoints). The architecture, in three
 CloudFormation-style stacks:
 
 chat-realtime

@@ -34,7 +34,7 @@
     derivedStack: new Map(), big: false, groupBy: "none", groupTag: "",
     hiddenTypes: new Set(), hiddenKinds: new Set(), region: "", stack: "", tag: "",
     neighbourhood: null, path: null, selected: null, syncing: false, readyAt: null,
-    layoutRequest: 0, listeners: {}, timings: {}
+    layoutRequest: 0, listeners: {}, openListeners: [], timings: {}
   };
 
   // The handle the browser tests, the benchmark and the next pages use.
@@ -43,7 +43,14 @@
     get cy() { return state.cy; },
     select: function (arn) { selectNode(arn, { push: true, center: true }); },
     refresh: function () { return refreshGraph(); },
-    subscribe: function (type, fn) { (state.listeners[type] = state.listeners[type] || []).push(fn); }
+    // The live connection, for the page's other scripts (live.js); the socket stays private.
+    // subscribe: fn(message) for every message of that type the server pushes.
+    subscribe: function (type, fn) { (state.listeners[type] = state.listeners[type] || []).push(fn); },
+    // onOpen: fn() each time the socket opens, the first time and after every reconnect
+    // (whatever was pushed meanwhile was lost: this is when to ask for a "resume").
+    onOpen: function (fn) { state.openListeners.push(fn); },
+    // send: one JSON message to the server; false (nothing sent) while the socket is not open.
+    send: function (message) { return sendLive(message); }
   };
 
   function readConfig() {
@@ -1020,6 +1027,7 @@
       live.open = true;
       live.delay = 1000;
       document.body.dataset.live = "open";
+      state.openListeners.forEach(function (fn) { fn(); });
     });
     socket.addEventListener("message", function (event) {
       var message;
@@ -1034,6 +1042,12 @@
       setTimeout(connectLive, live.delay);
       live.delay = Math.min(live.delay * 2, 30000);
     });
+  }
+
+  function sendLive(message) {
+    if (!live.open || !live.socket || live.socket.readyState !== WebSocket.OPEN) return false;
+    try { live.socket.send(JSON.stringify(message)); } catch (e) { return false; }
+    return true;
   }
 
   // ---------------------------------------------------------------- export

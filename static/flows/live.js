@@ -2,10 +2,12 @@
  * and a "Live" section with charts in a function's inspector.
  *
  * graph.js owns the page and its WebSocket; this file only uses window.flowscope (state, cy,
- * subscribe, select) and Cytoscape's events, so the graph works the same without it.
- * graph.js does not send a "resume" on reconnecting, and its socket is private: what was
- * missed while the connection was down is fetched from /api/invocations/?after=<last id>
- * instead (the same replay, over HTTP), when <body data-live> turns back to "open".
+ * subscribe, onOpen, send, select) and Cytoscape's events, so the graph works the same
+ * without it. On every (re)connect it sends a "resume" with the id of the last invocation it
+ * holds and the server replays the rest over the socket; items are kept by id, so one that
+ * comes both replayed and live is listed once. HTTP only fills the feed on load, stands in
+ * when the socket will not send, and fetches the newest page when more was missed than the
+ * feed keeps (the feed then says some are not listed).
  *
  * Function names, error types and log lines come from AWS: they reach the page through
  * textContent, a text node or a Cytoscape label, never through innerHTML.
@@ -133,13 +135,13 @@
         pulses.set(item.function, pending);
       }
     });
-    if (!fresh.length) return;
+    if (!fresh.length) return fresh;
     fresh.sort(function (a, b) { return a.id - b.id; });
     var tail = feed.items.length ? feed.items[feed.items.length - 1].id : -1;
     if (fresh[0].id > tail) {
       Array.prototype.push.apply(feed.items, fresh);
     } else {
-      // A catch-up page can land after live items with higher ids.
+      // A replayed page can land after live items with higher ids.
       feed.items = feed.items.concat(fresh).sort(function (a, b) { return a.id - b.id; });
       dom.rebuild = true;
     }
@@ -156,15 +158,18 @@
       dom.rebuild = true;
     }
     queueFrame();
+    return fresh;
   }
 
   function onMessage(message) {
     if (!message || !Array.isArray(message.items)) return;
     var t0 = performance.now();
     if (message.dropped) feed.dropped += message.dropped;
-    // Replayed items are history: listed, not pulsed.
-    receive(message.items, !message.replay);
-    countRates(message.replay ? [] : message.items);
+    // Replayed items are history: listed, not pulsed. They count towards the rate badges
+    // unless so many were missed that most are older than the badge's minute anyway.
+    var fresh = receive(message.items, !message.replay);
+    countRates(message.replay && message.more ? [] : fresh);
+    if (message.replay) onReplay(message);
     timings.receive_ms += performance.now() - t0;
   }
 
@@ -596,41 +601,79 @@
 
   // ---------------------------------------------------------------- filling and catching up
 
+  // What the page missed while its connection was down is replayed over the socket: on every
+  // (re)connect the page sends {"type": "resume", "last_invocation_id": <id>} and the server
+  // answers with invocations after it, replay: true, at most one page at a time ("more" says
+  // another page follows: ask again from the newest id of this one).
+  // resume.from: the feed holds every invocation up to this id, and a replay is under way;
+  // null once it is done (live pushes fill in from there, so feed.lastId is where to resume).
+  var resume = { ready: false, from: null, replayed: 0, sent: 0 };
+  window.flowscopeLive.resume = resume;
   var catchingUp = false;
-  var recentLoaded = false;
+
+  function startResume() {
+    if (!resume.ready) return;    // loadRecent resumes once the first fill is in
+    if (resume.from === null) resume.from = feed.lastId;
+    resume.replayed = 0;
+    askReplay();
+  }
+
+  function askReplay() {
+    if (graph().send({ type: "resume", last_invocation_id: resume.from })) {
+      resume.sent += 1;
+      return;
+    }
+    // Closed again: the next reconnect resumes from resume.from. Open yet refusing to send:
+    // the same replay over HTTP.
+    if (document.body.dataset.live === "open") catchUp();
+  }
+
+  function onReplay(message) {
+    if (resume.from === null) return;    // not asked for (or already caught up another way)
+    message.items.forEach(function (item) {
+      if (validItem(item)) resume.from = Math.max(resume.from, item.id);
+    });
+    resume.replayed += message.items.length;
+    if (!message.more) resume.from = null;
+    else if (resume.replayed >= MAX_ROWS) skipToLatest();
+    else askReplay();
+  }
+
+  function skipToLatest() {
+    // More was missed than the feed keeps: the next pages would only push each other out of
+    // it. The newest invocations are what the feed would end with, so fetch just those.
+    feed.gap = true;
+    queueFrame();
+    return getJSON(urls.invocations + "?limit=" + MAX_ROWS).then(function (latest) {
+      receive(latest.items, false);
+      resume.from = null;
+    }).catch(function () { /* the gap note stays; the next reconnect replays from resume.from */ });
+  }
 
   function catchUp() {
-    // What the page missed while its connection was down: the same replay as the socket's
-    // "resume", over HTTP. Past one page, only the latest fit the list anyway.
-    if (catchingUp || !recentLoaded) return;
+    // The fallback: the server's replay over HTTP, for when the socket cannot send.
+    if (catchingUp) return;
     catchingUp = true;
-    getJSON(urls.invocations + "?after=" + feed.lastId + "&limit=" + 2 * MAX_ROWS).then(function (body) {
-      if (!body.more) {
-        receive(body.items, false);
-        countRates(body.items);
-        return null;
-      }
-      feed.gap = true;
-      return getJSON(urls.invocations + "?limit=" + MAX_ROWS).then(function (latest) {
-        receive(latest.items, false);
-      });
+    getJSON(urls.invocations + "?after=" + resume.from + "&limit=" + 2 * MAX_ROWS).then(function (body) {
+      if (body.more) return skipToLatest();
+      countRates(receive(body.items, false));
+      resume.from = null;
+      return null;
     }).catch(function () { /* the next reconnect tries again */ }).then(function () { catchingUp = false; });
   }
 
   function loadRecent() {
     getJSON(urls.invocations + "?limit=100").then(function (body) {
       receive(body.items, false);
+      // Complete up to the newest of this fill (live items may already have landed above it).
+      resume.from = (body.items || []).reduce(function (newest, item) {
+        return validItem(item) ? Math.max(newest, item.id) : newest;
+      }, 0);
     }).catch(function () { /* an empty feed; live items still arrive */ }).then(function () {
-      recentLoaded = true;
-      // Invocations pushed before the socket joined its group are in neither: fetch them.
-      if (document.body.dataset.live === "open") catchUp();
+      resume.ready = true;
+      // Invocations pushed before the socket joined its group are in neither: replay them.
+      if (document.body.dataset.live === "open") startResume();
     });
-  }
-
-  function watchConnection() {
-    new MutationObserver(function () {
-      if (document.body.dataset.live === "open") catchUp();
-    }).observe(document.body, { attributes: true, attributeFilter: ["data-live"] });
   }
 
   // ---------------------------------------------------------------- inspector: "Live" section
@@ -756,11 +799,11 @@
   function start() {
     var graphElement = document.getElementById("fs-graph");
     var flowscope = graph();
-    if (!graphElement || !flowscope || typeof flowscope.subscribe !== "function") return;
+    if (!graphElement || !flowscope || typeof flowscope.subscribe !== "function" ||
+        typeof flowscope.send !== "function") return;
     addStylesheet();
     if (!buildPanel()) return;
     watchInspector();
-    watchConnection();
     // The Cytoscape instance exists once graph.js has drawn: its data-state says when.
     new MutationObserver(function () {
       bind();
@@ -769,6 +812,7 @@
       queueFrame();
     }).observe(graphElement, { attributes: true, attributeFilter: ["data-state"] });
     flowscope.subscribe("invocations", onMessage);
+    flowscope.onOpen(startResume);
     setInterval(updateBadges, 1000);
     loadRecent();
   }

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from flows.consumers import REPLAY_LIMIT
 from flows.demo.seed import seed_demo
 from flows.live.store import duration_bucket, gb_seconds, invocation_item
 from flows.models import Invocation, InvocationMinute, LiveCounter
@@ -35,6 +37,7 @@ from .test_graph_page import click_node, open_graph
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=window.__xss=1>"
+MAX_ROWS = 500  # invocations the feed keeps (live.js)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +126,84 @@ def feed_rows(page):
     return page.locator("#fs-live-rows tr")
 
 
+def shown_ids(page):
+    return [int(i) for i in feed_rows(page).evaluate_all("rows => rows.map(r => r.dataset.id)")]
+
+
+# Keeps every WebSocket of the page within the test's reach (graph.js keeps its own private),
+# with what was sent on it and the replays it brought. While ``hold`` is set, a new connection
+# never completes, as on a dead network.
+SOCKETS = """(() => {
+    const Native = window.WebSocket;
+    const hooks = window.__liveTest = {sockets: [], held: [], hold: false};
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            if (hooks.hold) {
+                const attempt = new EventTarget();
+                attempt.readyState = Native.CONNECTING;
+                attempt.send = () => { throw new Error("not open"); };
+                attempt.close = () => {};
+                hooks.held.push(attempt);
+                return attempt;
+            }
+            super(...args);
+            const record = {sent: [], replays: []};
+            hooks.sockets.push({socket: this, record: record});
+            this.addEventListener("message", event => {
+                const message = JSON.parse(event.data);
+                if (message.replay) record.replays.push(message);
+            });
+        }
+        send(data) {
+            this.__record().sent.push(JSON.parse(data));
+            super.send(data);
+        }
+        __record() { return hooks.sockets.find(s => s.socket === this).record; }
+    };
+})();"""
+
+
+@pytest.fixture
+def page(page):
+    page.add_init_script(SOCKETS)
+    return page
+
+
+def sockets(page):
+    return page.evaluate("() => window.__liveTest.sockets.map(s => s.record)")
+
+
+def watch_catch_up_requests(page):
+    urls = []
+    page.on("request", lambda request: urls.append(request.url) if "after=" in request.url else None)
+    return urls
+
+
+@contextmanager
+def connection_down(page):
+    """The page's live connection drops and stays down for the block (what is stored meanwhile
+    is missed); then it reconnects and has resumed once this returns."""
+    idle = "n => { const r = window.flowscopeLive.resume; return r.sent >= n && r.from === null; }"
+    page.wait_for_function(idle, arg=1)
+    sent = page.evaluate("() => window.flowscopeLive.resume.sent")
+    page.evaluate("""() => {
+        const hooks = window.__liveTest;
+        hooks.hold = true;
+        hooks.sockets.at(-1).socket.close();
+    }""")
+    expect(page.locator("body")).to_have_attribute("data-live", "closed")
+    page.wait_for_function("() => window.__liveTest.held.length > 0")  # graph.js tried again
+    yield
+    # The hanging attempt fails; graph.js's next one gets through.
+    page.evaluate("""() => {
+        const hooks = window.__liveTest;
+        hooks.hold = false;
+        hooks.held.forEach(attempt => attempt.dispatchEvent(new Event("close")));
+    }""")
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    page.wait_for_function(idle, arg=sent + 1, timeout=20000)
+
+
 def test_it_lists_invocations_and_shows_their_log_lines_as_text(page, live_db):
     nodes, edges = shop()
     insert_graph(live_db, nodes, edges)
@@ -171,8 +252,8 @@ def test_it_lists_invocations_and_shows_their_log_lines_as_text(page, live_db):
 
     # Paused, the list stands still; resumed, it shows what came meanwhile.
     page.click("#fs-live-pause")
-    store(live_db, worker["arn"], [{"duration": 9.0}])
-    page.evaluate("() => { document.body.dataset.live = 'closed'; document.body.dataset.live = 'open'; }")
+    with connection_down(page):
+        store(live_db, worker["arn"], [{"duration": 9.0}])
     expect(page.locator(".fs-live-note")).to_contain_text("1 new while paused")
     expect(rows).to_have_count(4)
     page.click("#fs-live-pause")
@@ -207,22 +288,73 @@ def test_it_shows_a_functions_live_figures_in_the_inspector(page, live_db):
     expect(section).to_have_count(0)
 
 
-def test_it_catches_up_on_what_arrived_while_the_connection_was_down(page, live_db):
+def test_it_resumes_over_the_socket_after_the_connection_drops(page, live_db):
     nodes, edges = shop()
     insert_graph(live_db, nodes, edges)
     worker = nodes[1]
-    store(live_db, worker["arn"], [{"duration": 10.0}] * 2)
+    seen = store(live_db, worker["arn"], [{"duration": 10.0}] * 2)
+    caught_up_over_http = watch_catch_up_requests(page)
     open_graph(page)
     expect(feed_rows(page)).to_have_count(2)
-    expect(page.locator("body")).to_have_attribute("data-live", "open")
 
-    # graph.js marks its socket closed, and open again once it has reconnected.
-    page.evaluate("() => { document.body.dataset.live = 'closed'; }")
-    missed = store(live_db, worker["arn"], [{"duration": 11.0}] * 3)
-    page.evaluate("() => { document.body.dataset.live = 'open'; }")
+    with connection_down(page):
+        # Stored by the poller while the page was away: only a replay can bring them.
+        missed = store(live_db, worker["arn"], [{"duration": 11.0}] * 3)
 
     expect(feed_rows(page)).to_have_count(5)
-    assert feed_rows(page).first.get_attribute("data-id") == str(missed[-1].seq)
+    assert shown_ids(page) == [r.seq for r in reversed(seen + missed)]
+    first, second = sockets(page)
+    # Each connection said what it had seen last; the second got the rest, over the socket.
+    assert first["sent"] == [{"type": "resume", "last_invocation_id": seen[-1].seq}]
+    assert second["sent"] == [{"type": "resume", "last_invocation_id": seen[-1].seq}]
+    assert [r["items"] for r in second["replays"]] == [[invocation_item(r) for r in missed]]
+    assert second["replays"][0]["more"] is False
+    assert caught_up_over_http == []
+    expect(page.locator(".fs-live-note")).not_to_contain_text("not listed")
+
+
+def test_it_lists_the_newest_when_more_was_missed_than_the_feed_keeps(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    seen = store(live_db, worker["arn"], [{"duration": 10.0}])
+    open_graph(page)
+    expect(feed_rows(page)).to_have_count(1)
+
+    with connection_down(page):
+        missed = store(live_db, worker["arn"], [{"duration": 12.0}] * (REPLAY_LIMIT + 50))
+
+    # The first replayed page already fills the feed and more follow: rather than page through
+    # them, the page fetches the newest and says that some are not listed.
+    expect(page.locator(".fs-live-note")).to_contain_text("connection was down are not listed")
+    expect(page.locator(".fs-live-count")).to_have_text(str(MAX_ROWS))
+    page.wait_for_function("last => window.flowscopeLive.feed.items.at(-1).id === last", arg=missed[-1].seq)
+    ids = page.evaluate("() => window.flowscopeLive.feed.items.map(i => i.id)")
+    assert ids == [r.seq for r in missed[-MAX_ROWS:]]
+    second = sockets(page)[1]
+    assert second["sent"] == [{"type": "resume", "last_invocation_id": seen[-1].seq}]
+    assert [(len(r["items"]), r["more"]) for r in second["replays"]] == [(REPLAY_LIMIT, True)]
+
+
+@pytest.mark.services
+def test_it_lists_once_an_invocation_that_comes_both_replayed_and_live(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    open_graph(page)
+    with connection_down(page):
+        missed = store(live_db, worker["arn"], [{"duration": 11.0}] * 3)
+    expect(feed_rows(page)).to_have_count(3)
+
+    # The same invocations pushed live after all (a late publisher), with a new one.
+    new = store(live_db, worker["arn"], [{"duration": 13.0}])
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(publish, "invocations",
+                           {"items": [invocation_item(r) for r in missed + new]}).result()
+
+    expect(feed_rows(page)).to_have_count(4)
+    assert shown_ids(page) == [r.seq for r in reversed(missed + new)]
+    assert sockets(page)[1]["replays"][0]["items"] == [invocation_item(r) for r in missed]
 
 
 @pytest.mark.services

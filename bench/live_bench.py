@@ -106,7 +106,7 @@ def emulator_process(port, ready):
 # ---------------------------------------------------------------- writer process
 
 
-def writer_process(endpoint, functions, total, rate, out_path, start_at):
+def writer_process(endpoint, functions, total, rate, out_path, start_at, cpu_used):
     import boto3
 
     logs = boto3.client("logs", region_name=REGION, endpoint_url=endpoint,
@@ -162,6 +162,7 @@ def writer_process(endpoint, functions, total, rate, out_path, start_at):
         written = due
     with open(out_path, "w") as handle:
         json.dump(readable, handle)
+    cpu_used.value = time.process_time()
 
 
 # ---------------------------------------------------------------- poller processes
@@ -180,6 +181,32 @@ def poller_process(database_url, redis_url, endpoint, stop, profile_path):
 
     cProfile.runctx("poll_loop(stop=stop.is_set, idle_sleep=0.05)", globals(),
                     {"poll_loop": poll_loop, "stop": stop}, profile_path)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cpu_by_program(names):
+    """{name: CPU seconds of every process whose command line contains it}."""
+    totals = dict.fromkeys(names, 0.0)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+        for name in names:
+            if name in command:
+                totals[name] += cpu_seconds(pid)
+                break
+    return totals
 
 
 def rss_mb(pid):
@@ -325,8 +352,9 @@ def main():
         poller.start()
     readable_path = f"/tmp/live-bench-{os.getpid()}.json"
     start_at = time.time() + 8  # pollers start up, create cursors and poll empty groups first
+    writer_cpu = ctx.Value("d", 0.0)
     writer = ctx.Process(target=writer_process, args=(endpoint, names, args.invocations,
-                                                      args.rate, readable_path, start_at))
+                                                      args.rate, readable_path, start_at, writer_cpu))
     writer.start()
 
     received = []
@@ -345,11 +373,17 @@ def main():
                 return
 
     watcher = threading.Thread(target=watch, daemon=True)
+    services_before = cpu_by_program(["postgres", "redis-server"])
     watcher.start()
     asyncio.run(receive(args.invocations, 20.0, writer_done, received))
     peaks = [rss_mb(p.pid)[1] for p in pollers]
+    cpu = {"emulator": cpu_seconds(emulator.pid), "pollers": sum(cpu_seconds(p.pid) for p in pollers),
+           "client and harness": time.process_time()}
+    cpu.update({name: value - services_before[name]
+                for name, value in cpu_by_program(["postgres", "redis-server"]).items()})
     stop.set()
     writer.join()
+    cpu["writer"] = writer_cpu.value
     for poller in pollers:
         poller.join(timeout=20)
         if poller.is_alive():
@@ -399,6 +433,8 @@ def main():
     print(f"FilterLogEvents calls    {stats.get('api_calls', 0):,} "
           f"({stats.get('api_calls', 0) / delivered_span * 60:,.0f}/min), "
           f"events read {stats.get('events', 0):,}, re-read and skipped {stats.get('duplicates', 0):,}")
+    print("CPU seconds used      " + ", ".join(f"{name} {value:.1f}" for name, value in cpu.items())
+          + f" (the machine has {os.cpu_count()} cores; run took {delivered_span:.1f} s of writing and delivering)")
     idle, _ = simulate_calls_per_minute(1000, 0)
     busy, busy_every = simulate_calls_per_minute(1000, 20)
     busier, busier_every = simulate_calls_per_minute(1000, 100)

@@ -195,8 +195,9 @@ FLOWSCOPE = {
     # FilterLogEvents calls per second per account and region, shared by every worker:
     # "region=tps" pairs, "*" for the rest (AWS: 25 in us-east-1, 10 in most regions).
     "FILTER_LOG_EVENTS_TPS": env("FLOWSCOPE_FILTER_LOG_EVENTS_TPS", "us-east-1=25,*=10"),
-    # Log groups one worker claims at a time: small, so due groups spread over all workers.
-    "LOG_POLL_BATCH": envint("FLOWSCOPE_LOG_POLL_BATCH", 4, minimum=1),
+    # Log groups one worker claims at a time: one, so each worker takes the most overdue group
+    # next and publishes what it found before claiming another.
+    "LOG_POLL_BATCH": envint("FLOWSCOPE_LOG_POLL_BATCH", 1, minimum=1),
     "INVOCATION_RETENTION_HOURS": envint("FLOWSCOPE_INVOCATION_RETENTION_HOURS", 24, minimum=1),
     "INVOCATION_AGGREGATE_RETENTION_HOURS": envint(
         "FLOWSCOPE_INVOCATION_AGGREGATE_RETENTION_HOURS", 168, minimum=1),

@@ -65,8 +65,7 @@ class LogCursor(models.Model):
     enabled = models.BooleanField(default=True)
     # Highest event timestamp processed; the next poll starts an overlap before it.
     last_event_ms = models.BigIntegerField(default=0)
-    # {event id: timestamp ms} of events inside the overlap window, to skip on re-read.
-    seen_events = models.JSONField(default=dict, blank=True)
+    # Fingerprints of the events already read are kept per second in SeenEvents rows.
     # {log stream: request id} of requests still open, for lines that carry no request id.
     open_requests = models.JSONField(default=dict, blank=True)
     last_catchup_ms = models.BigIntegerField(default=0)
@@ -91,6 +90,20 @@ class LogCursor(models.Model):
 
     def __str__(self):
         return f"{self.log_group} ({self.region})"
+
+
+class SeenEvents(models.Model):
+    """Fingerprints of the log events of one cursor whose timestamps fall in one second: what
+    overlapping windows read again is skipped by them. One row per second, so a page rewrites
+    only the seconds it touched, and a poll loads only the seconds its window covers."""
+
+    cursor = models.ForeignKey(LogCursor, on_delete=models.CASCADE, related_name="seen")
+    second = models.BigIntegerField()           # event timestamp // 1000
+    fingerprints = models.BinaryField()         # unsigned 64-bit, little-endian, packed
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cursor", "second"],
+                                               name="unique_seen_events_second")]
 
 
 class InvocationMinute(models.Model):

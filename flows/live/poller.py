@@ -127,6 +127,57 @@ def release(cursor_id):
         _unlock(cursor_id)
 
 
+def lease_cursor(owner, cursor_id, wait=1.0):
+    """Lease one given cursor whether due or not (waiting up to ``wait`` seconds while a poll
+    holds it). True when leased; give it back with ``end_lease``."""
+    deadline = time.monotonic() + wait
+    while True:
+        now = timezone.now()
+        free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+        lease = {"lease_owner": owner, "leased_until": now + timedelta(seconds=LEASE_SECONDS)}
+        if _advisory_locks():
+            if _try_lock(cursor_id):
+                if LogCursor.objects.filter(free, pk=cursor_id, enabled=True).update(**lease):
+                    return True
+                _unlock(cursor_id)
+        elif LogCursor.objects.filter(free, pk=cursor_id, enabled=True).update(**lease):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def end_lease(owner, cursor_id):
+    """Give back a lease taken with ``lease_cursor`` (the poll schedule is left as it was)."""
+    LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(lease_owner="",
+                                                                     leased_until=None)
+    release(cursor_id)
+
+
+def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1.0):
+    """Fold events that came from elsewhere than a poll (a Live Tail session) into a log
+    group's invocations: under the cursor's lease, skipping what a poll already read (and
+    marking the rest as read, so the polls that follow skip it), without moving the poll
+    position: a tail that samples or drops events must not make the next poll start after
+    them. Returns a PollOutcome; ``error`` is "Busy" when the lease could not be had."""
+    outcome = PollOutcome(cursor_id, started_at=timezone.now())
+    if not events:
+        return outcome
+    if not lease_cursor(owner, cursor_id, wait):
+        outcome.error = "Busy"
+        return outcome
+    counters = {}
+    try:
+        seen = SeenWindow(cursor_id, min(e.get("timestamp") or 0 for e in events))
+        _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
+                    advance=False)
+    except LeaseLost:
+        outcome.error = "LeaseLost"
+    finally:
+        end_lease(owner, cursor_id)
+    return outcome
+
+
 def release_dead_local_leases():
     """Free leases held by processes of this host that no longer exist (SIGKILLed pollers)."""
     host = socket.gethostname()[:30]
@@ -332,7 +383,8 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     return outcome
 
 
-def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen):
+def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
+                advance=True):
     with transaction.atomic():
         cursor = LogCursor.objects.select_for_update().get(pk=cursor_id)
         if cursor.lease_owner != owner:
@@ -347,8 +399,9 @@ def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen)
             behind = max(behind, cursor.last_event_ms - (event.get("timestamp") or 0))
         # How far behind the newest event new ones still turn up (ingestion lag spread),
         # remembered with a slow decay: head polls re-read that much.
-        cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
-        if events:
+        if advance:
+            cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
+        if events and advance:
             newest = max(e.get("timestamp") or 0 for e in events)
             # A clock-skewed event from the future must not push the window past now.
             cursor.last_event_ms = max(cursor.last_event_ms, min(newest, int(time.time() * 1000)))

@@ -109,3 +109,45 @@ def test_a_logs_client_gives_the_same_answer_with_and_without_the_shortcut(aws):
     assert fast == plain and len(fast["events"]) == 3
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.filter_log_events(logGroupName="/aws/lambda/missing")
+
+
+@pytest.mark.django_db
+def test_events_applied_from_elsewhere_are_skipped_by_the_next_poll(aws):
+    from django.test import TestCase
+
+    from flows.live.poller import apply_events_under_lease, ensure_cursors
+    from flows.models import Invocation
+
+    add_function("worker")
+    ensure_cursors()
+    cursor = LogCursor.objects.get()
+    lines = invocation_lines(at=now_ms() - 2_000)
+    put_lines(aws, GROUP, STREAM, lines)
+    published = []
+    # What a Live Tail session hands over: no event ids.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        outcome = apply_events_under_lease(
+            cursor.pk, "tail", [event(text, timestamp=ts) for ts, text in lines],
+            publish_item=published.append)
+    assert outcome.invocations == 1 and len(published) == 1
+    cursor.refresh_from_db()
+    assert cursor.last_event_ms == 0 and cursor.lease_owner == ""  # position left to polls
+
+    [poll] = poll_all(published=published)
+
+    assert poll.events == 3 and poll.duplicates == 3 and poll.invocations == 0
+    assert len(published) == 1 and Invocation.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_events_from_elsewhere_wait_for_a_poll_holding_the_group(aws):
+    from flows.live.poller import apply_events_under_lease, claim_cursors, ensure_cursors, release
+
+    add_function("worker")
+    ensure_cursors()
+    [cursor_id] = claim_cursors("poller", 1)
+    try:
+        outcome = apply_events_under_lease(cursor_id, "tail", [event("x")], wait=0.2)
+    finally:
+        release(cursor_id)
+    assert outcome.error == "Busy" and outcome.events == 0

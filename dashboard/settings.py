@@ -202,6 +202,11 @@ FLOWSCOPE = {
     "INVOCATION_AGGREGATE_RETENTION_HOURS": envint(
         "FLOWSCOPE_INVOCATION_AGGREGATE_RETENTION_HOURS", 168, minimum=1),
     "LOG_LINES_PER_INVOCATION": envint("FLOWSCOPE_LOG_LINES_PER_INVOCATION", 50, minimum=0),
+    # Live Tail (StartLiveTail) sessions for the functions users are looking at, on top of
+    # polling. Off by default: AWS bills Live Tail per session-minute.
+    "LIVE_TAIL": envbool("FLOWSCOPE_LIVE_TAIL", "false"),
+    # Concurrent Live Tail sessions per account and region (AWS allows 15, 10 groups each).
+    "LIVE_TAIL_MAX_SESSIONS": envint("FLOWSCOPE_LIVE_TAIL_MAX_SESSIONS", 3, minimum=1),
     # USD per GB-second of billed duration, by architecture (cost estimates only).
     "PRICE_PER_GB_SECOND_X86": env("FLOWSCOPE_PRICE_PER_GB_SECOND_X86", "0.0000166667"),
     "PRICE_PER_GB_SECOND_ARM": env("FLOWSCOPE_PRICE_PER_GB_SECOND_ARM", "0.0000133334"),

@@ -3,15 +3,20 @@ per-function figures the inspector charts. Same authentication as the rest of th
 
 Log lines are AWS data: they leave here as JSON strings and the page sets them as text.
 """
+import logging
+
 from django.http import JsonResponse
 
 from .api import api_login_required, require_GET
+from .live.focus import is_tailing
 from .live.store import function_stats, invocation_detail, invocation_item, invocations_since
 from .models import Invocation
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 MAX_MINUTES = 24 * 60
+
+log = logging.getLogger(__name__)
 
 
 def _int_param(request, name, default, low, high):
@@ -69,4 +74,11 @@ def function_stats_view(request, arn):
     minutes = _int_param(request, "minutes", 60, 1, MAX_MINUTES)
     if minutes is None:
         return JsonResponse({"error": "minutes must be a whole number"}, status=400)
-    return JsonResponse(function_stats(arn, minutes=minutes))
+    stats = function_stats(arn, minutes=minutes)
+    # True while a Live Tail session follows this function (Live Tail mode, focused).
+    try:
+        stats["live_tail"] = is_tailing(arn)
+    except Exception:  # Redis away: say nothing rather than fail the figures
+        log.warning("could not read the Live Tail state", exc_info=True)
+        stats["live_tail"] = False
+    return JsonResponse(stats)

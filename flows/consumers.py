@@ -12,9 +12,11 @@ import inspect
 import logging
 from collections import deque
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from .live.focus import clean_functions, set_focus
 from .publish import group_name
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for task in (getattr(self, "sender", None), getattr(self, "rejoiner", None)):
             if task is not None:
                 task.cancel()
+        if getattr(self, "focused", None):
+            self.focused = []
+            await self._store_focus([])
         for group in getattr(self, "live_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -137,6 +142,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         if content.get("type") == "resume":
             await self._resume(content.get("last_invocation_id"))
+        elif content.get("type") == "focus":
+            await self._focus(content.get("functions"))
+
+    async def _focus(self, functions):
+        """The functions this page shows (Live Tail follows them when that mode is on)."""
+        arns = clean_functions(functions)
+        if arns is None:
+            return
+        self.focused = arns
+        await self._store_focus(arns)
+
+    async def _store_focus(self, arns):
+        try:
+            await sync_to_async(set_focus)(self.channel_name, arns)
+        except Exception:  # Redis away: Live Tail is an extra, the feed goes on without it
+            log.warning("could not store the live focus", exc_info=True)
 
     @classmethod
     async def decode_json(cls, text_data):

@@ -1,5 +1,10 @@
 """Celery tasks for live invocations: thin, they call the plain functions in poller/store."""
+import contextlib
+import fcntl
+import os
+import threading
 import time
+from pathlib import Path
 
 from celery import current_app, shared_task
 from django.conf import settings
@@ -32,6 +37,78 @@ def poll_live_logs(max_seconds=None):
             return report.invocations
 
 
+LIVE_TAIL_RUN_SECONDS = 55     # beat starts one every minute; sessions restart in between
+LIVE_TAIL_LOCK_TTL = 30
+
+
+@contextlib.contextmanager
+def only_one_tail_manager():
+    """Yield True to the one holder of the Live Tail lock, False to everyone else. A Redis key
+    with a TTL renewed by a heartbeat (a SIGKILLed worker's lock expires), like sync locks;
+    without Redis an flock that the kernel drops with its process."""
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        lock = client.lock(f"{settings.FLOWSCOPE['REDIS_PREFIX']}:live-tail-lock",
+                           timeout=LIVE_TAIL_LOCK_TTL, thread_local=False)
+        if not lock.acquire(blocking=False):
+            client.close()
+            yield False
+            return
+        stop = threading.Event()
+
+        def renew():
+            while not stop.wait(LIVE_TAIL_LOCK_TTL / 3):
+                try:
+                    lock.reacquire()
+                except redis.exceptions.RedisError:  # lost (expired): the next run takes over
+                    return
+
+        heartbeat = threading.Thread(target=renew, daemon=True, name="live-tail-lock")
+        heartbeat.start()
+        try:
+            yield True
+        finally:
+            stop.set()
+            heartbeat.join()
+            with contextlib.suppress(Exception):
+                lock.release()
+            client.close()
+        return
+    directory = Path(settings.FLOWSCOPE["LOCK_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / "live-tail.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+@shared_task(name="flows.tasks.run_live_tail", ignore_result=True)
+def run_live_tail(max_seconds=LIVE_TAIL_RUN_SECONDS):
+    """Keep Live Tail sessions for the focused functions for up to ``max_seconds``, in one
+    worker at a time (FLOWSCOPE_LIVE_TAIL). Returns the events it applied, None when another
+    worker holds the tail or the mode is off."""
+    from .tail import status, tail_loop
+
+    if not settings.FLOWSCOPE["LIVE_TAIL"]:
+        return None
+    with only_one_tail_manager() as mine:
+        if not mine:
+            return None
+        before = status["events"]
+        deadline = time.monotonic() + max_seconds
+        owner, _ = _state()
+        tail_loop(stop=lambda: time.monotonic() >= deadline, owner=owner)
+        return status["events"] - before
+
+
 @shared_task(name="flows.tasks.prune_live_data", ignore_result=True)
 def prune_live_data():
     """Apply INVOCATION_RETENTION_HOURS and INVOCATION_AGGREGATE_RETENTION_HOURS."""
@@ -48,3 +125,6 @@ current_app.conf.beat_schedule = {
                        "options": {"expires": float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"]) * 2}},
     "prune live data": {"task": "flows.tasks.prune_live_data", "schedule": 300.0},
 }
+if settings.FLOWSCOPE["LIVE_TAIL"]:
+    current_app.conf.beat_schedule["live tail"] = {
+        "task": "flows.tasks.run_live_tail", "schedule": 60.0, "options": {"expires": 60.0}}

@@ -13,6 +13,7 @@ from flows.models import Invocation, LogCursor
 from tests.faults import deny
 
 from .helpers import add_function, function_arn, invocation_lines, poll_all, put_lines
+from .live_tail_emulator import live_tail_tails_the_groups_asked_for  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,22 +27,6 @@ def fresh_state(monkeypatch):
         monkeypatch.setitem(tail.status, key, 0)
     yield
     focus.registry().clear()
-
-
-@pytest.fixture(autouse=True)
-def live_tail_tails_the_groups_asked_for(monkeypatch):
-    """moto 5.2's StartLiveTail looks each identifier up in a loop that does not stop at the
-    match, so it tails the newest group whatever was asked: find the group asked for."""
-    from moto.logs.exceptions import ResourceNotFoundException
-    from moto.logs.models import LogsBackend
-
-    def find(self, identifier):
-        for group in self.groups.values():
-            if group.arn == identifier.removesuffix(":*"):
-                return group
-        raise ResourceNotFoundException()
-
-    monkeypatch.setattr(LogsBackend, "_find_live_tail_log_group", find)
 
 
 class Published:

@@ -98,6 +98,13 @@ class Command(BaseCommand):
         threading.Thread(target=poll, daemon=True, name="flowscope-demo-poller").start()
         self.stdout.write(f"Live demo traffic: {rate:g} invocations/s over "
                           f"{len(generator.functions)} functions, polled every second")
+        # Live Tail costs nothing against the emulator: on unless FLOWSCOPE_LIVE_TAIL says no.
+        if "FLOWSCOPE_LIVE_TAIL" not in os.environ or settings.FLOWSCOPE["LIVE_TAIL"]:
+            from flows.live.tail import tail_loop
+
+            threading.Thread(target=tail_loop, kwargs={"stop": stopping.is_set}, daemon=True,
+                             name="flowscope-demo-live-tail").start()
+            self.stdout.write("Live Tail mode: the function shown in the inspector is tailed too")
         return stopping
 
     def _login(self, username):

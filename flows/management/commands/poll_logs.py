@@ -1,6 +1,7 @@
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from flows.live.poller import poll_loop
@@ -38,10 +39,22 @@ class Command(BaseCommand):
         def stop():
             return stopping.is_set() or (cycles and done["cycles"] >= cycles)
 
+        tail = None
+        if settings.FLOWSCOPE["LIVE_TAIL"]:
+            from flows.live.tail import tail_loop
+
+            # Sessions for the functions users focus on; polls stay the source of truth.
+            tail = threading.Thread(target=tail_loop, kwargs={"stop": stopping.is_set},
+                                    daemon=True, name="flowscope-live-tail")
+            tail.start()
+            self.stdout.write("Live Tail mode: sessions follow the functions users focus on")
         try:
             poll_loop(stop=stop, on_cycle=on_cycle)
         except KeyboardInterrupt:
             pass
         finally:
+            stopping.set()
+            if tail:
+                tail.join(timeout=5)
             if generator:
                 generator.stop()

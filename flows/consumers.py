@@ -10,6 +10,7 @@ import hashlib
 import importlib
 import inspect
 import logging
+import re
 from collections import deque
 
 from asgiref.sync import sync_to_async
@@ -32,6 +33,7 @@ REPLAY_LIMIT = 1000
 GROUP_REJOIN_SECONDS = 3600
 UNAUTHENTICATED = 4401
 SESSION_ENDED = "session_ended"
+PAGE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
 def session_topic(session_key):
@@ -143,19 +145,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if content.get("type") == "resume":
             await self._resume(content.get("last_invocation_id"))
         elif content.get("type") == "focus":
-            await self._focus(content.get("functions"))
+            await self._focus(content.get("functions"), content.get("page"))
 
-    async def _focus(self, functions):
-        """The functions this page shows (Live Tail follows them when that mode is on)."""
+    async def _focus(self, functions, page=None):
+        """The functions this page shows (Live Tail follows them when that mode is on). Kept
+        under the page's own id when it sends one, so that a reconnect (or a connection that
+        died without a goodbye) does not leave a second entry behind."""
         arns = clean_functions(functions)
         if arns is None:
             return
+        if isinstance(page, str) and PAGE_ID.match(page):
+            self.focus_key = f"user-{self.scope['user'].pk}-page-{page}"
         self.focused = arns
         await self._store_focus(arns)
 
     async def _store_focus(self, arns):
         try:
-            await sync_to_async(set_focus)(self.channel_name, arns)
+            await sync_to_async(set_focus)(getattr(self, "focus_key", self.channel_name), arns)
         except Exception:  # Redis away: Live Tail is an extra, the feed goes on without it
             log.warning("could not store the live focus", exc_info=True)
 

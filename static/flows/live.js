@@ -31,6 +31,8 @@
   var FEED_GAP_MS = 300;          // at most one feed redraw in this interval
   var RATE_WINDOW_S = 60;         // the badge counts invocations over the last minute
   var STATS_REFRESH_MS = 20000;
+  var TAIL_CHECK_MS = 3000;
+  var FOCUS_REFRESH_MS = 60000;
   var NOT_TRIGGERS = { execution_role: 1, destination: 1, dead_letter: 1 };
   var SECTION_ID = "fs-live-stats";
 
@@ -726,6 +728,13 @@
 
   function fillStats(section, stats) {
     while (section.childNodes.length > 1) section.removeChild(section.lastChild);
+    // The server says whether a Live Tail session follows this function (Live Tail mode).
+    section.dataset.liveTail = stats.live_tail ? "on" : "off";
+    if (stats.live_tail) {
+      var badge = el("p", "fs-live-tail", "Live Tail: new invocations arrive within seconds");
+      badge.title = "A CloudWatch Logs Live Tail session follows this function while it is shown here";
+      section.appendChild(badge);
+    }
     var memory = stats.max_memory_used_mb === null || stats.max_memory_used_mb === undefined ? "—"
       : stats.max_memory_used_mb + " of " + (stats.memory_size_mb || "?") + " MB";
     var rows = [
@@ -765,7 +774,10 @@
     getJSON(statsUrl(arn)).then(function (stats) {
       if (!section.isConnected) return;
       fillStats(section, stats);
-      statsTimer = setTimeout(function () { if (section.isConnected) loadStats(section, arn); }, STATS_REFRESH_MS);
+      // A session starts a second or two after the focus is sent: look once more soon.
+      var wait = stats.live_tail || section.dataset.tailChecked ? STATS_REFRESH_MS : TAIL_CHECK_MS;
+      section.dataset.tailChecked = "1";
+      statsTimer = setTimeout(function () { if (section.isConnected) loadStats(section, arn); }, wait);
     }).catch(function (error) {
       if (!section.isConnected) return;
       section.lastChild.textContent = "Could not load the live figures: " + (error.message || error);
@@ -792,6 +804,38 @@
 
   function watchInspector() { common.watchInspector(SECTION_ID, renderSection); }
 
+  // ---------------------------------------------------------------- focus (Live Tail mode)
+
+  // The server learns which function the inspector shows: {"type": "focus", "functions":
+  // [ARN]} on every change, again on every (re)connect and every FOCUS_REFRESH_MS while it
+  // stays shown (the server forgets a focus not restated), [] once nothing is shown.
+  // The page's id keys its focus on the server: a reconnect replaces the entry it left.
+  var focus = { arn: null, sentAt: 0, sent: 0, page: pageId() };
+  window.flowscopeLive.focus = focus;
+
+  function pageId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function focusedFunction() {
+    var flowscope = graph(), arn = flowscope && flowscope.state.selected;
+    var node = arn && flowscope.state.nodes.get(arn);
+    return node && node.type === "lambda_function" ? arn : null;
+  }
+
+  function syncFocus(force) {
+    var arn = focusedFunction();
+    var due = arn && Date.now() - focus.sentAt >= FOCUS_REFRESH_MS;
+    if (force !== true && arn === focus.arn && !due) return;
+    if (graph().send({ type: "focus", functions: arn ? [arn] : [], page: focus.page })) {
+      focus.arn = arn;
+      focus.sentAt = Date.now();
+      focus.sent += 1;
+    }
+  }
+
   // ---------------------------------------------------------------- start
 
   function addStylesheet() { common.addStylesheet(urls.stylesheet); }
@@ -813,6 +857,9 @@
     }).observe(graphElement, { attributes: true, attributeFilter: ["data-state"] });
     flowscope.subscribe("invocations", onMessage);
     flowscope.onOpen(startResume);
+    // A new connection starts with no focus: state it again when there is one.
+    flowscope.onOpen(function () { if (focusedFunction()) syncFocus(true); });
+    setInterval(syncFocus, 1000);
     setInterval(updateBadges, 1000);
     loadRecent();
   }

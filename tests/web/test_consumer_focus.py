@@ -97,3 +97,39 @@ def test_it_ignores_junk_in_focus_messages(user):
     assert kept == {function_arn("worker")}      # not a list: the previous focus stands
     assert cleaned == {function_arn("sender")}
     assert capped == set(many[:focus.MAX_FOCUS_FUNCTIONS])
+
+
+def test_a_reconnected_page_replaces_the_focus_its_lost_connection_left(user):
+    page_id = "3f2a9c0e5b7d41a8"
+
+    async def scenario():
+        # The first connection dies without a disconnect the server sees (its entry stays).
+        lost = await connected(user)
+        await lost.send_json_to({"type": "focus", "functions": [function_arn("worker")],
+                                 "page": page_id})
+        await settle(lost)
+        again = await connected(user)
+        await again.send_json_to({"type": "focus", "functions": [], "page": page_id})
+        await settle(again)
+        left = focus.focused_functions()
+        await again.disconnect()
+        await lost.disconnect()
+        return left
+
+    assert run(scenario) == set()
+
+
+def test_a_page_id_that_is_not_one_is_ignored(user):
+    async def scenario():
+        first, second = await connected(user), await connected(user)
+        await first.send_json_to({"type": "focus", "functions": [function_arn("worker")],
+                                  "page": "../*"})
+        await second.send_json_to({"type": "focus", "functions": [], "page": "../*"})
+        await settle(first)
+        await settle(second)
+        left = focus.focused_functions()
+        await first.disconnect()
+        await second.disconnect()
+        return left
+
+    assert run(scenario) == {function_arn("worker")}   # kept per connection instead

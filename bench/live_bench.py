@@ -175,11 +175,11 @@ def poller_process(database_url, redis_url, endpoint, stop, profile_path):
     from flows.live.poller import poll_loop
 
     if not profile_path:
-        poll_loop(stop=stop.is_set, idle_sleep=0.05)
+        poll_loop(stop=stop.is_set)
         return
     import cProfile
 
-    cProfile.runctx("poll_loop(stop=stop.is_set, idle_sleep=0.05)", globals(),
+    cProfile.runctx("poll_loop(stop=stop.is_set)", globals(),
                     {"poll_loop": poll_loop, "stop": stop}, profile_path)
 
 
@@ -304,6 +304,7 @@ def main():
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="cProfile the pollers into /tmp")
+    parser.add_argument("--timeline", action="store_true", help="latency per 2 s of the run")
     args = parser.parse_args()
 
     import psycopg
@@ -399,6 +400,18 @@ def main():
     duplicates = len(received) - len(first_seen)
     lost = len(set(readable) - set(first_seen))
     latencies = sorted(first_seen[r] - readable[r] for r in first_seen if r in readable)
+    if args.timeline:
+        # Where the slow ones are: per 2 s of writing, median and worst latency.
+        begin = min(readable.values())
+        slots = {}
+        for request_id, at in readable.items():
+            if request_id in first_seen:
+                slots.setdefault(int((at - begin) // 2), []).append(first_seen[request_id] - at)
+        for slot in sorted(slots):
+            values = sorted(slots[slot])
+            print(f"  written {slot * 2:3d}-{slot * 2 + 2:3d} s: {len(values):6,} "
+                  f"p50 {values[len(values) // 2]:.2f} s  p95 {values[int(len(values) * .95)]:.2f} s "
+                  f"max {values[-1]:.2f} s")
     written_span = max(readable.values()) - min(readable.values())
     delivered_span = max(first_seen.values()) - min(readable.values())
 

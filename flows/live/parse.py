@@ -70,7 +70,7 @@ class Kind(StrEnum):
     IGNORED = "ignored"       # platform lifecycle events that say nothing about one request
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ParsedLine:
     kind: Kind
     request_id: str | None = None
@@ -95,7 +95,7 @@ def parse_message(message):
     except (ValueError, TypeError, AttributeError, KeyError):  # defensive: data is hostile
         line = ParsedLine(Kind.LOG, malformed=True)
     if huge:
-        line = ParsedLine(**{**line.__dict__, "huge": True})
+        line.huge = True
     return line
 
 
@@ -283,7 +283,7 @@ def _number(value):
 STATUS_RANK = {None: 0, "ok": 1, "error": 2, "timeout": 3}
 
 
-@dataclass
+@dataclass(slots=True)
 class InvocationDraft:
     """What the lines of one request say so far; lines may come in any order and any number
     of polls. ``complete`` once the REPORT (text or platform.report) has been seen."""

@@ -6,14 +6,16 @@
 - Each page of events is applied in one transaction that also saves the cursor: a worker
   killed at any point leaves data and cursor in step, and the next poll resumes from there.
 - Windows overlap, because CloudWatch makes events readable 5-20 s after their own timestamp
-  and not always in timestamp order: every poll re-reads half a second before the newest event
-  seen, more when new events have lately turned up further behind it; every
-  LOG_CATCHUP_INTERVAL a catch-up poll reads everything since LOG_INGESTION_LAG_SECONDS before
-  the previous catch-up, so an event up to that late is found at the next catch-up. Event ids
-  seen in the window are skipped.
+  and not always in timestamp order: every poll re-reads a quarter second before the newest
+  event seen, more when new events have lately turned up further behind it (up to the lag);
+  every LOG_CATCHUP_INTERVAL a catch-up poll also reads the older window from
+  LOG_INGESTION_LAG_SECONDS before the previous catch-up to that long before now (windows
+  tile: each event is read by one catch-up), so an event up to that late is never missed.
+  Events already read are skipped by fingerprint (seen.py).
 - Every FilterLogEvents request waits for the account+region budget shared by all workers.
 - A deleted log group, throttling or any AWS error is counted on the cursor, never raised.
 """
+import functools
 import json
 import logging
 import os
@@ -40,7 +42,7 @@ from .seen import prune as seen_prune
 
 log = logging.getLogger(__name__)
 
-HEAD_OVERLAP_MS = 500           # every poll re-reads at least this much before the newest event
+HEAD_OVERLAP_MS = 250           # every poll re-reads at least this much before the newest event
 FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
 LEASE_SECONDS = 60
 CLIENT_MAX_AGE_S = 45 * 60      # assumed-role credentials last an hour
@@ -103,23 +105,51 @@ def claim_cursors(owner, limit, now=None):
     candidates = LogCursor.objects.filter(due, enabled=True).order_by("next_poll_at", "pk")
     ids = []
     if _advisory_locks():
-        # Leased rows are being polled (their lock is held): skip them rather than try it.
-        for pk in candidates.filter(free).values_list("pk", flat=True)[:limit * 3]:
-            if len(ids) >= limit:
+        while len(ids) < limit:
+            pk = _claim_one(owner, now, lease["leased_until"])
+            if pk is None:
                 break
-            if not _try_lock(pk):
-                continue
-            # Re-check under the lock: another worker may have polled it a moment ago.
-            if LogCursor.objects.filter(due, pk=pk).update(**lease):
-                ids.append(pk)
-            else:
-                _unlock(pk)
+            ids.append(pk)
         return ids
     with transaction.atomic():
         for pk in candidates.filter(free).values_list("pk", flat=True)[:limit]:
             if LogCursor.objects.filter(free, pk=pk).update(**lease):
                 ids.append(pk)
     return ids
+
+
+# One statement (one round trip) per claim: the most overdue free group whose row no other
+# worker is claiming this instant (SKIP LOCKED) and whose lease lock can be had. A leased
+# group's lock is held by its poller, so the lock test only fails in a race, and then the
+# row is simply not claimed this time.
+CLAIM_SQL = """
+WITH candidate AS MATERIALIZED (
+    SELECT id FROM {table}
+    WHERE enabled AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)
+      AND (leased_until IS NULL OR leased_until < %(now)s)
+      AND NOT (id = ANY(%(held)s::bigint[]))
+    ORDER BY next_poll_at NULLS FIRST, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), locked AS MATERIALIZED (
+    SELECT id FROM candidate WHERE pg_try_advisory_lock(%(namespace)s::int, id::int)
+)
+UPDATE {table} SET lease_owner = %(owner)s, leased_until = %(until)s
+FROM locked WHERE {table}.id = locked.id
+RETURNING {table}.id
+"""
+
+
+def _claim_one(owner, now, until):
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL.format(table=LogCursor._meta.db_table), {
+            "owner": owner, "until": until, "now": now, "held": sorted(_held),
+            "namespace": ADVISORY_NAMESPACE})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    _held.add(row[0])
+    return row[0]
 
 
 def release(cursor_id):
@@ -245,6 +275,20 @@ def quiet_interval(groups_in_region, tps):
     return max(float(idle), groups_in_region / (tps * QUIET_SHARE))
 
 
+def catchup_window(cursor, now_ms):
+    """(start, end) ms of event time a catch-up poll reads: from LAG before the previous
+    catch-up to LAG before now. Consecutive windows tile: every event is read by exactly one
+    catch-up, at a time when (being at most LAG late) it is surely readable, and an event
+    that regular polls missed because it turned up late is found at most LAG + the interval
+    after its own timestamp. Without a previous catch-up, one interval is assumed; after a
+    long stop, no further back than two intervals before the newest event."""
+    lag_ms = settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000
+    interval_ms = settings.FLOWSCOPE["LOG_CATCHUP_INTERVAL"] * 1000
+    previous = cursor.last_catchup_ms or (cursor.last_event_ms - interval_ms)
+    start = max(previous - lag_ms, cursor.last_event_ms - lag_ms - 2 * interval_ms)
+    return start, now_ms - lag_ms
+
+
 def head_overlap_ms(behind_ms, lag_ms):
     """How far before the newest event seen a regular poll starts: half a second, more when new
     events have been turning up behind the newest one (up to the full ingestion lag)."""
@@ -320,9 +364,15 @@ class PollOutcome:
     started_at: object = None
 
 
-def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=None):
+def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=None,
+                between_reads=None):
     """Poll one leased log group up to now. ``publish_item(item)`` is called after each commit
-    with every invocation that commit completed. Never raises for AWS errors."""
+    with every invocation that commit completed. Never raises for AWS errors.
+
+    A catch-up poll reads twice: first the recent window, as every poll does, then the older
+    part of the catch-up window (``between_reads()`` runs in between, to publish what the
+    first read found): new events are not kept waiting behind a re-read of the lag window.
+    """
     cursor = LogCursor.objects.select_related("account").get(pk=cursor_id)
     outcome = PollOutcome(cursor_id, cursor.log_group, started_at=timezone.now())
     options = settings.FLOWSCOPE
@@ -330,39 +380,48 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     lag_ms = options["LOG_INGESTION_LAG_SECONDS"] * 1000
     catchup = now_ms - cursor.last_catchup_ms >= options["LOG_CATCHUP_INTERVAL"] * 1000
     head_ms = head_overlap_ms(cursor.stats.get("behind_ms", 0), lag_ms)
-    if cursor.last_event_ms and catchup:
-        # Windows tile: whatever became readable since the previous catch-up is at most LAG
-        # older than it (and a quiet group's last events need no second look).
-        start_ms = (cursor.last_catchup_ms - lag_ms if cursor.last_catchup_ms
-                    else cursor.last_event_ms - lag_ms)
-        start_ms = min(start_ms, cursor.last_event_ms - head_ms)
-        # After a long stop, reach back no further than two catch-up periods.
-        start_ms = max(start_ms, cursor.last_event_ms - lag_ms
-                       - 2 * options["LOG_CATCHUP_INTERVAL"] * 1000)
-    elif cursor.last_event_ms:
-        start_ms = cursor.last_event_ms - head_ms
-    else:
-        start_ms = now_ms - max(FIRST_POLL_LOOKBACK_S, options["LOG_INGESTION_LAG_SECONDS"]) * 1000
     # A poller down for longer than the retention does not read what would be deleted anyway.
-    start_ms = max(start_ms, now_ms - options["INVOCATION_RETENTION_HOURS"] * 3600 * 1000)
+    oldest_ms = now_ms - options["INVOCATION_RETENTION_HOURS"] * 3600 * 1000
+    if cursor.last_event_ms:
+        head_start_ms = max(oldest_ms, cursor.last_event_ms - head_ms)
+    else:
+        head_start_ms = max(oldest_ms, now_ms - max(
+            FIRST_POLL_LOOKBACK_S, options["LOG_INGESTION_LAG_SECONDS"]) * 1000)
+    reads = [{"startTime": head_start_ms}]
+    if cursor.last_event_ms and catchup:
+        start_ms, end_ms = catchup_window(cursor, now_ms)
+        start_ms = max(start_ms, oldest_ms)
+        end_ms = min(end_ms, head_start_ms - 1)  # the newer part is this poll's first read
+        if start_ms <= end_ms:
+            reads.append({"startTime": start_ms, "endTime": end_ms})
     counters = {"api_calls": 0}
     try:
-        seen = SeenWindow(cursor_id, start_ms)
+        seen = SeenWindow(cursor_id, min(read["startTime"] for read in reads))
         client = clients.get(cursor.account, cursor.region)
-        pages = client.get_paginator("filter_log_events").paginate(
-            logGroupName=cursor.log_group, startTime=start_ms, interleaved=True)
-        for page in pages:
-            counters["api_calls"] += 1
-            outcome.pages += 1
-            _apply_page(cursor_id, owner, page.get("events") or [], outcome, counters,
-                        publish_item, seen)
+        paginator = client.get_paginator("filter_log_events")
+        catchup_ms = None
         if catchup:
             # The first catch-up of a group is dated back by a share of the interval that
             # differs per group: groups created together do not all re-read their lag window
             # in the same poll cycle ever after. (Earlier is safe: the next one reads more.)
             phase = (cursor_id * 7919 % 1000) / 1000 if not cursor.last_catchup_ms else 0
-            LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(
-                last_catchup_ms=now_ms - int(phase * options["LOG_CATCHUP_INTERVAL"] * 1000))
+            catchup_ms = now_ms - int(phase * options["LOG_CATCHUP_INTERVAL"] * 1000)
+        for number, read in enumerate(reads, start=1):
+            if number > 1 and between_reads:
+                between_reads()
+            for page in paginator.paginate(logGroupName=cursor.log_group, interleaved=True,
+                                           **read):
+                counters["api_calls"] += 1
+                outcome.pages += 1
+                # The last page's transaction also schedules the next poll, ends the lease.
+                last = number == len(reads) and not page.get("nextToken")
+                finish = functools.partial(
+                    _schedule, outcome=outcome, counters=counters,
+                    groups_in_region=groups_in_region, catchup_ms=catchup_ms) if last else None
+                _apply_page(cursor_id, owner, page.get("events") or [], outcome, counters,
+                            publish_item, seen, finish=finish)
+                if last:
+                    return outcome
     except LeaseLost:
         outcome.error = "LeaseLost"
         return outcome
@@ -384,7 +443,10 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
 
 
 def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
-                advance=True):
+                advance=True, finish=None):
+    """Apply one page of events in one transaction with the cursor (and, given ``finish``,
+    the next poll's schedule: see ``_schedule``)."""
+    duplicates = 0
     with transaction.atomic():
         cursor = LogCursor.objects.select_for_update().get(pk=cursor_id)
         if cursor.lease_owner != owner:
@@ -393,7 +455,7 @@ def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
         behind = 0
         for event in events:
             if not seen.add(event):
-                outcome.duplicates += 1
+                duplicates += 1
                 continue
             fresh.append(event)
             behind = max(behind, cursor.last_event_ms - (event.get("timestamp") or 0))
@@ -407,9 +469,12 @@ def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
             cursor.last_event_ms = max(cursor.last_event_ms, min(newest, int(time.time() * 1000)))
         cursor.leased_until = timezone.now() + timedelta(seconds=LEASE_SECONDS)
 
-        def save_cursor():
+        def save_cursor(page):
             seen.save()
-            cursor.save(update_fields=["open_requests", "last_event_ms", "leased_until", "stats"])
+            fields = ["open_requests", "last_event_ms", "leased_until", "stats"]
+            if finish:
+                fields += finish(cursor, events=len(events), duplicates=duplicates, page=page)
+            cursor.save(update_fields=fields)
 
         batch = store.apply_events(fresh, cursor.function_arns, cursor.log_group,
                                    cursor.open_requests, before_numbering=save_cursor)
@@ -417,6 +482,7 @@ def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
         if publish_item and items:
             transaction.on_commit(lambda: [publish_item(item) for item in items])
     outcome.events += len(events)
+    outcome.duplicates += duplicates
     outcome.invocations += batch.invocations
     outcome.items.extend(items)
     for name in ("malformed", "huge", "orphans"):
@@ -424,48 +490,66 @@ def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
 
 
 def seen_horizon_ms(cursor, now_ms):
-    """Events older than this are never read again: the next catch-up starts LAG before the
-    previous one, and never further back than a catch-up reaches (after a long stop)."""
-    options = settings.FLOWSCOPE
-    lag_ms = options["LOG_INGESTION_LAG_SECONDS"] * 1000
-    horizon = min(cursor.last_catchup_ms or now_ms, now_ms, cursor.last_event_ms) - lag_ms - 1000
-    return max(horizon, cursor.last_event_ms - lag_ms
-               - 2 * options["LOG_CATCHUP_INTERVAL"] * 1000 - 1000)
+    """Events older than this are never read again: the next catch-up window starts there
+    (or later), and regular polls start at most LAG before the newest event."""
+    lag_ms = settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000
+    return min(catchup_window(cursor, now_ms)[0], cursor.last_event_ms - lag_ms) - 1000
 
 
 def _finish(cursor_id, owner, outcome, counters, groups_in_region):
-    """Record counters and schedule the next poll; releases the lease."""
+    """Record counters and schedule the next poll, ending the lease, when the poll did not
+    end with a page that did so (an error, or no page)."""
     with transaction.atomic():
         cursor = LogCursor.objects.select_for_update().filter(pk=cursor_id).first()
         if cursor is None or cursor.lease_owner != owner:
             return
-        stats = dict(cursor.stats)
-        counters = {**counters, "events": outcome.events, "duplicates": outcome.duplicates,
-                    "invocations": outcome.invocations}
-        for name, value in counters.items():
-            if value:
-                stats[name] = stats.get(name, 0) + value
-        if groups_in_region is None:
-            groups_in_region = LogCursor.objects.filter(
-                enabled=True, account_id=cursor.account_id, region=cursor.region).count()
-        delay, cursor.quiet_polls = next_poll_delay(
-            outcome.events - outcome.duplicates > 0, cursor.quiet_polls, groups_in_region,
-            filter_log_events_tps(cursor.region))
-        if counters.get("throttled"):
-            delay = max(delay, 5.0)
-        now = timezone.now()
-        cursor.activity = 0.7 * cursor.activity + 0.3 * outcome.invocations
-        cursor.stats = stats
-        cursor.last_error = outcome.error[:2000]
-        cursor.last_polled_at = now
-        # Counted from the start of this poll: a group whose poll takes longer than the
-        # interval is due again at once (the shared budget still caps the rate).
-        cursor.next_poll_at = (outcome.started_at or now) + timedelta(seconds=delay)
-        seen_prune(cursor_id, seen_horizon_ms(cursor, int(time.time() * 1000)))
-        cursor.lease_owner = ""
-        cursor.leased_until = None
-        cursor.save(update_fields=["stats", "last_error", "last_polled_at", "next_poll_at",
-                                   "quiet_polls", "activity", "lease_owner", "leased_until"])
+        fields = _schedule(cursor, outcome=outcome, counters=counters,
+                           groups_in_region=groups_in_region)
+        cursor.save(update_fields=fields)
+
+
+def _schedule(cursor, outcome, counters, groups_in_region, catchup_ms=None, events=0,
+              duplicates=0, page=None):
+    """Add this poll's counters (``outcome`` and ``counters`` so far, plus the last page's
+    ``events``, ``duplicates`` and EventBatch ``page``) to the locked ``cursor``, schedule its
+    next poll, forget seen events no later poll reads, and end the lease. Returns the fields
+    to save."""
+    events += outcome.events
+    duplicates += outcome.duplicates
+    invocations = outcome.invocations + (page.invocations if page else 0)
+    counters = dict(counters)
+    for name in ("malformed", "huge", "orphans"):
+        counters[name] = counters.get(name, 0) + (getattr(page, name) if page else 0)
+    stats = dict(cursor.stats)
+    for name, value in {**counters, "events": events, "duplicates": duplicates,
+                        "invocations": invocations}.items():
+        if value:
+            stats[name] = stats.get(name, 0) + value
+    if groups_in_region is None:
+        groups_in_region = LogCursor.objects.filter(
+            enabled=True, account_id=cursor.account_id, region=cursor.region).count()
+    delay, cursor.quiet_polls = next_poll_delay(
+        events - duplicates > 0, cursor.quiet_polls, groups_in_region,
+        filter_log_events_tps(cursor.region))
+    if counters.get("throttled"):
+        delay = max(delay, 5.0)
+    now = timezone.now()
+    cursor.activity = 0.7 * cursor.activity + 0.3 * invocations
+    cursor.stats = stats
+    cursor.last_error = outcome.error[:2000]
+    cursor.last_polled_at = now
+    # Counted from the start of this poll: a group whose poll takes longer than the
+    # interval is due again at once (the shared budget still caps the rate).
+    cursor.next_poll_at = (outcome.started_at or now) + timedelta(seconds=delay)
+    fields = ["stats", "last_error", "last_polled_at", "next_poll_at", "quiet_polls", "activity",
+              "lease_owner", "leased_until"]
+    if catchup_ms is not None:
+        cursor.last_catchup_ms = catchup_ms
+        fields.append("last_catchup_ms")
+    seen_prune(cursor.pk, seen_horizon_ms(cursor, int(time.time() * 1000)))
+    cursor.lease_owner = ""
+    cursor.leased_until = None
+    return fields
 
 
 # ---------------------------------------------------------------- cycles and the loop
@@ -540,7 +624,7 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     for cursor_id in ids:
         try:
             outcome = poll_cursor(cursor_id, owner, clients, groups.get(where.get(cursor_id)),
-                                  publish_item=batcher.add)
+                                  publish_item=batcher.add, between_reads=batcher.flush)
         except Exception as exc:  # a bug or a database hiccup must not stop the other groups
             log.exception("polling log cursor %s failed", cursor_id)
             outcome = PollOutcome(cursor_id, error=f"{type(exc).__name__}: {exc}")
@@ -560,7 +644,19 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     return report
 
 
-def poll_loop(stop=None, owner=None, clients=None, publish=None, idle_sleep=0.2,
+def seconds_until_due(longest, shortest=0.02):
+    """How long a worker with nothing to do can sleep: until the next group falls due (a
+    group due in 80 ms is polled then, not a whole idle period later), at most ``longest``."""
+    now = timezone.now()
+    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)  # leased: being polled
+    nearest = (LogCursor.objects.filter(free, enabled=True, next_poll_at__isnull=False)
+               .order_by("next_poll_at").values_list("next_poll_at", flat=True).first())
+    if nearest is None:
+        return longest
+    return min(longest, max(shortest, (nearest - now).total_seconds()))
+
+
+def poll_loop(stop=None, owner=None, clients=None, publish=None, idle_sleep=0.5,
               on_cycle=None, prune_every=300.0):
     """Run poll cycles until ``stop()`` says so: the ``poll_logs`` command and benchmarks."""
     from ..publish import publish as default_publish
@@ -579,4 +675,4 @@ def poll_loop(stop=None, owner=None, clients=None, publish=None, idle_sleep=0.2,
             store.prune()
             last_prune = time.monotonic()
         if not report.claimed:
-            time.sleep(idle_sleep)
+            time.sleep(seconds_until_due(idle_sleep))

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Invocation, InvocationMinute, LiveCounter, Resource
@@ -20,6 +19,7 @@ from .parse import InvocationDraft, Kind, parse_message
 SEQ_COUNTER = "invocation"
 LINE_LIMIT = 4096          # characters of one log line kept with its invocation
 IN_CHUNK = 500             # request ids per IN (...) query
+FEW_ROWS = 10              # up to this many rows are updated one by one
 UPDATE_FIELDS = ["seq", "started_at", "completed_at", "duration_ms", "billed_ms", "memory_mb",
                  "max_memory_mb", "init_ms", "status", "error_type", "trace_id", "ended",
                  "log_lines", "lines_dropped", "log_stream"]
@@ -100,8 +100,9 @@ def apply_events(events, function_arns, log_group, open_requests, before_numberi
 
     A request whose START is in this page is new, so its row is not looked up first; in the
     rare case one exists all the same (lines out of order), the page is redone with lookups.
-    ``before_numbering()`` runs just before the counter is locked (the poller saves its cursor
-    there, so that write is not done while every other worker waits for the lock).
+    ``before_numbering(batch)`` runs just before the counter is locked, with this EventBatch
+    (its counters and ``invocations`` set): the poller saves its cursor there, so that write is
+    not done while every other worker waits for the lock.
     """
     before = dict(open_requests)
     try:
@@ -120,7 +121,7 @@ def _apply(events, function_arns, log_group, open_requests, before_numbering, tr
     grouped = group_lines(events, function_arns, open_requests, stats)
     if not grouped:
         if before_numbering:
-            before_numbering()
+            before_numbering(stats)
         return stats
     if trust_start:
         lookup = [key for key, lines in grouped.items()
@@ -151,22 +152,34 @@ def _apply(events, function_arns, log_group, open_requests, before_numbering, tr
     # Aggregates first: the counter's row lock below serializes every worker's commit, so
     # as little as possible happens while it is held.
     _aggregate(completed)
+    stats.invocations = len(completed)
     if before_numbering:
-        before_numbering()
+        before_numbering(stats)
     if completed:
         completed.sort(key=lambda r: (r.started_at, r.request_id))
-        counter = LiveCounter.objects.select_for_update().get(name=SEQ_COUNTER)
-        for offset, row in enumerate(completed, start=1):
-            row.seq = counter.value + offset
-        counter.value += len(completed)
-        counter.save(update_fields=["value"])
+        first = take_numbers(len(completed))
+        for offset, row in enumerate(completed):
+            row.seq = first + offset
     if created:
         _insert(created)
     if updated:
-        Invocation.objects.bulk_update(updated, UPDATE_FIELDS, batch_size=200)
-    stats.invocations = len(completed)
+        _update(updated)
     stats.completed = completed
     return stats
+
+
+def take_numbers(count):
+    """Hand out ``count`` consecutive sequence numbers; returns the first. The counter's row
+    stays locked until the caller's transaction ends, so numbers follow commit order."""
+    table = LiveCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value",
+                       [count, SEQ_COUNTER])
+        row = cursor.fetchone()
+    if row is None:  # the counter row is made by ensure_counter(); be safe if it is not
+        ensure_counter()
+        return take_numbers(count)
+    return row[0] - count + 1
 
 
 INSERT_COLUMNS = ["function_arn", "request_id", "log_group", *UPDATE_FIELDS]
@@ -206,6 +219,30 @@ def _insert(rows):
         for row in rows:
             copy.write_row([json.dumps(row.log_lines) if name == "log_lines" else getattr(row, name)
                             for name in INSERT_COLUMNS])
+
+
+def _update(rows):
+    """Rows that were already stored (lines of a request spread over polls): one prepared
+    UPDATE run for all of them (bulk_update's CASE expressions cost more to build than the
+    rest of the page)."""
+    ops = connection.ops
+    table = Invocation._meta.db_table
+    fields = [Invocation._meta.get_field(name) for name in UPDATE_FIELDS]
+    assignments = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
+    statement = f"UPDATE {table} SET {assignments} WHERE id = %s"
+    params = []
+    for row in rows:
+        values = []
+        for model_field in fields:
+            value = getattr(row, model_field.attname)
+            if model_field.name == "log_lines":
+                value = json.dumps(value)
+            elif model_field.get_internal_type() == "DateTimeField":
+                value = ops.adapt_datetimefield_value(value)
+            values.append(value)
+        params.append([*values, row.pk])
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, params)
 
 
 def _existing(keys):
@@ -292,11 +329,11 @@ def _aggregate(completed):
         delta["memory_mb"] = row.memory_mb or delta["memory_mb"]
         delta["max_memory_used_mb"] = max(delta["max_memory_used_mb"] or 0, row.max_memory_mb or 0)
         delta["histogram"][duration_bucket(row.duration_ms)] += 1
-    condition = Q()
-    for function_arn, minute in deltas:
-        condition |= Q(function_arn=function_arn, minute=minute)
-    rows = {(r.function_arn, r.minute): r
-            for r in InvocationMinute.objects.select_for_update().filter(condition)}
+    # A page brings one or two minutes of a few functions: a plain IN on each column (and
+    # keeping only the pairs asked for) is cheaper to build than an OR of pairs.
+    found = InvocationMinute.objects.select_for_update().filter(
+        function_arn__in={arn for arn, _ in deltas}, minute__in={minute for _, minute in deltas})
+    rows = {(r.function_arn, r.minute): r for r in found if (r.function_arn, r.minute) in deltas}
     new, changed = [], []
     for (function_arn, minute), delta in deltas.items():
         row = rows.get((function_arn, minute))
@@ -320,10 +357,14 @@ def _aggregate(completed):
         row.duration_histogram = [a + b for a, b in zip(histogram, delta["histogram"])]
     if new:
         InvocationMinute.objects.bulk_create(new)
-    if changed:
-        InvocationMinute.objects.bulk_update(changed, [
-            "count", "errors", "timeouts", "cold_starts", "duration_sum_ms", "duration_max_ms",
-            "billed_ms_sum", "gb_seconds", "memory_mb", "max_memory_used_mb", "duration_histogram"])
+    fields = ["count", "errors", "timeouts", "cold_starts", "duration_sum_ms", "duration_max_ms",
+              "billed_ms_sum", "gb_seconds", "memory_mb", "max_memory_used_mb",
+              "duration_histogram"]
+    if len(changed) > FEW_ROWS:
+        InvocationMinute.objects.bulk_update(changed, fields)
+    else:  # one UPDATE each: far less to build than bulk_update's CASE per field
+        for row in changed:
+            row.save(update_fields=fields)
 
 
 def invocation_item(row):

@@ -105,8 +105,8 @@ def test_it_catches_events_ingested_late_with_an_older_timestamp(aws, worker):
     put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 500))
     poll_all()
     late = str(uuid.uuid4())
-    # Readable only now, though it happened 12 s ago (CloudWatch ingestion lag).
-    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 12_000))
+    # Readable only now, though it happened 25 s ago (CloudWatch ingestion lag).
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 25_000))
     LogCursor.objects.update(last_catchup_ms=0)
 
     poll_all()
@@ -115,11 +115,31 @@ def test_it_catches_events_ingested_late_with_an_older_timestamp(aws, worker):
     assert Invocation.objects.count() == 2
 
 
+def test_a_late_event_waits_for_the_catch_up_whose_window_has_passed_it(aws, worker, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_INGESTION_LAG_SECONDS": 10}
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 300))
+    poll_all()
+    late = str(uuid.uuid4())
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 6_000))
+    cursor = LogCursor.objects.get()
+    # A catch-up reads up to LAG before now: 6 s is not yet LAG ago, so this one leaves it...
+    LogCursor.objects.update(last_catchup_ms=cursor.last_catchup_ms - 30_000)
+    poll_all()
+    assert not Invocation.objects.filter(request_id=late).exists()
+    # ...to the next catch-up, once it is (window [previous catch-up - LAG, now - LAG]).
+    LogCursor.objects.update(last_catchup_ms=now_ms() - 30_000,
+                             last_event_ms=cursor.last_event_ms)
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_INGESTION_LAG_SECONDS": 5}
+    [outcome] = poll_all()
+    assert Invocation.objects.filter(request_id=late, status="ok").exists()
+    assert outcome.invocations == 1
+
+
 def test_a_head_poll_between_catch_ups_reads_only_the_recent_window(aws, worker, settings):
     put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 500))
     poll_all()
     late = str(uuid.uuid4())
-    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 12_000))
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]late", invocation_lines(late, now_ms() - 25_000))
 
     poll_all()  # within LOG_CATCHUP_INTERVAL of the first poll: not a catch-up
 
@@ -333,7 +353,7 @@ def test_a_start_ingested_after_its_report_joins_the_same_invocation(aws, worker
 def test_head_polls_reach_further_back_once_events_arrive_out_of_order(aws, worker):
     put_lines(aws, GROUP, STREAM, invocation_lines(at=now_ms() - 300))
     poll_all()
-    put_lines(aws, GROUP, "2026/11/26/[$LATEST]slow", invocation_lines(at=now_ms() - 15_000))
+    put_lines(aws, GROUP, "2026/11/26/[$LATEST]slow", invocation_lines(at=now_ms() - 25_000))
     LogCursor.objects.update(last_catchup_ms=0)
     poll_all()  # the catch-up finds it, and notes new events land several seconds behind
     assert LogCursor.objects.get().stats["behind_ms"] >= 4000
@@ -348,8 +368,8 @@ def test_head_polls_reach_further_back_once_events_arrive_out_of_order(aws, work
 def test_head_overlap_grows_with_the_lag_spread_up_to_the_lag():
     from flows.live.poller import head_overlap_ms
 
-    assert head_overlap_ms(0, 20_000) == 500
-    assert head_overlap_ms(4000, 20_000) == 6500
+    assert head_overlap_ms(0, 20_000) == 250
+    assert head_overlap_ms(4000, 20_000) == 6250
     assert head_overlap_ms(60_000, 20_000) == 20_000
 
 

@@ -46,6 +46,7 @@ RESTART_DELAYS = (5.0, 30.0)    # after a session ends: the first restart, then 
 STABLE_SESSION_S = 60.0         # a session that ran this long restarts at the first delay again
 DENIED_PAUSE_S = 600.0
 CURSOR_MAP_MAX_AGE_S = 30.0
+CURSOR_MAP_MISS_AGE_S = 3.0
 TAIL_READ_TIMEOUT_S = 300       # sessions can be quiet for long; AWS closes them after 3 hours
 DENIED_CODES = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation",
                 "UnrecognizedClientException"}
@@ -54,7 +55,8 @@ ENDED_CODES = {"SessionTimeoutException", "SessionStreamingException"}
 
 # What this process's tail manager has done, for logs, the status API and tests.
 status = {"sessions_started": 0, "sessions_ended": 0, "events": 0, "invocations": 0,
-          "busy_retries": 0, "errors": 0, "denied": 0, "active_sessions": 0}
+          "busy_retries": 0, "errors": 0, "denied": 0, "active_sessions": 0,
+          "sampled_updates": 0}
 
 
 def log_group_arn(region, account_id, log_group, partition="aws"):
@@ -142,6 +144,9 @@ class TailSession:
                     break
                 update = event.get("sessionUpdate")
                 if update:
+                    if (update.get("sessionMetadata") or {}).get("sampled"):
+                        # Over 500 events in a second: AWS sent a sample, polls get the rest.
+                        status["sampled_updates"] += 1
                     self._deliver(update.get("sessionResults") or [])
         except ClientError as exc:
             if not self.stopped.is_set():
@@ -234,9 +239,12 @@ class TailManager:
 
     # ------------------------------------------------------------ which sessions
 
-    def _cursors(self):
+    def _cursors(self, wanted=()):
         cache = self._cursor_map
-        if time.monotonic() - cache["at"] > CURSOR_MAP_MAX_AGE_S:
+        age = time.monotonic() - cache["at"]
+        # A function focused but unknown may have got its cursor since: look again sooner.
+        unknown = any(unqualified(arn) not in cache["by_function"] for arn in wanted)
+        if age > CURSOR_MAP_MAX_AGE_S or (unknown and age > CURSOR_MAP_MISS_AGE_S):
             by_function, by_group = {}, {}
             for cursor in LogCursor.objects.filter(enabled=True).select_related("account").only(
                     "pk", "account_id", "region", "log_group", "function_arns", "account__role_arn"):
@@ -248,9 +256,10 @@ class TailManager:
 
     def wanted(self):
         """(chunks to tail, focused function ARNs they cover)."""
-        cursors = self._cursors()
+        focused = focus.focused_functions()
+        cursors = self._cursors(focused)
         chosen = {}
-        for arn in focus.focused_functions():
+        for arn in focused:
             for cursor in cursors["by_function"].get(unqualified(arn), []):
                 chosen[cursor.pk] = cursor
         now = time.monotonic()

@@ -217,3 +217,28 @@ def test_access_denied_pauses_live_tail_for_the_account_and_region(aws, caplog):
     assert manager.sessions == {} and not Invocation.objects.exists()
     assert sum("denied" in r.getMessage() for r in caplog.records) == 1
     assert not focus.is_tailing(function_arn("worker"))
+
+
+def test_a_sampled_update_loses_nothing_the_polls_then_find(aws):
+    add_function("worker")
+    ensure_cursors()
+    lines = []
+    base = int(time.time() * 1000) - 5000
+    for n in range(200):
+        lines += invocation_lines(request_id=f"req-{n:03}", at=base + n * 10)
+    put_lines(aws, "/aws/lambda/worker", STREAM, lines)
+    focus.set_focus("connection-1", [function_arn("worker")])
+    published = Published()
+    manager = TailManager(owner="tail-test", publish=published)
+    try:
+        assert tick_until(manager, lambda: tail.status["sampled_updates"] >= 1
+                          and Invocation.objects.exists())
+    finally:
+        manager.close()
+    from_tail = Invocation.objects.exclude(seq=None).count()
+    assert 0 < from_tail < 200      # the emulator sends the first 500 of 600 lines
+    polled = []
+    poll_all(published=polled)
+    assert Invocation.objects.exclude(seq=None).count() == 200
+    assert len(published.items) + len(polled) == 200
+    assert len({i["request_id"] for i in published.items + polled}) == 200

@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from botocore.config import Config
@@ -217,7 +217,6 @@ class Pending:
     cursor_id: int
     events: list
     tries: int = 0
-    meta: dict = field(default_factory=dict)
 
 
 class TailManager:

@@ -435,7 +435,12 @@ def main():
     print(f"invocations written      {len(readable):,} across {args.functions} functions "
           f"at {len(readable) / written_span:,.0f}/s (target rate {args.rate:,.0f}/s)")
     print(f"received by the client   {len(first_seen):,} (stored {stored:,})")
-    print(f"end-to-end throughput    {len(first_seen) / delivered_span:,.0f} invocations/s")
+    write_start, write_end = min(readable.values()), max(readable.values())
+    during = sum(1 for at in first_seen.values() if at <= write_end)
+    print(f"end-to-end throughput    {len(first_seen) / delivered_span:,.0f} invocations/s "
+          f"(all delivered / first written to last delivered); sustained while writing: "
+          f"{during / (write_end - write_start):,.0f}/s ({during:,} delivered in the "
+          f"{write_end - write_start:.1f} s of writing)")
     print(f"latency p50/p95/p99      {pct(50):.2f} s / {pct(95):.2f} s / {pct(99):.2f} s "
           f"(max {latencies[-1] if latencies else float('nan'):.2f} s)")
     print(f"lost / duplicated        {lost} / {duplicates}")
@@ -455,8 +460,9 @@ def main():
           f"{quiet_interval(1000, 25):.0f} s); 20 busy: {busy:,.0f}/min (busy groups every "
           f"{busy_every:.1f} s); 100 busy: {busier:,.0f}/min (busy groups every {busier_every:.1f} s); "
           f"quota 25 TPS = 1,500/min")
-    ok = (len(first_seen) / delivered_span >= 5000 and pct(95) <= 1.5 and lost == 0 and duplicates == 0)
-    print(f"targets (>= 5,000/s, p95 <= 1.5 s, 0 lost, 0 dup): {'met' if ok else 'NOT met'}")
+    ok = (during / (write_end - write_start) >= 5000 and pct(95) <= 1.5 and lost == 0
+          and duplicates == 0)
+    print(f"targets (>= 5,000/s sustained, p95 <= 1.5 s, 0 lost, 0 dup): {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -112,7 +112,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "flowscope"},
+            # A consumer waits on its channel with a 5 s blocking pop; redis-py 6+ also gives
+            # every socket read 5 s by default, so an idle WebSocket's wait timed out and its
+            # consumer died. Reads may take longer than the pop; connecting may not.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30,
+                                  "socket_connect_timeout": 5}], "prefix": "flowscope"},
         }
     }
 else:

@@ -22,15 +22,12 @@ def channel_layer(request, settings):
     """The in-memory layer, and the real Redis layer when REDIS_URL is set (CI)."""
     if request.param == "redis":
         # A prefix of our own: other tests may publish to the same Redis at the same time.
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {
-                    "hosts": [settings.REDIS_URL],
-                    "prefix": f"flowscope-test-{uuid.uuid4().hex[:8]}",
-                },
-            }
-        }
+        # The layer as configured for production (dashboard/settings.py), but with a prefix
+        # of our own: other tests may publish to the same Redis at the same time.
+        configured = settings.CHANNEL_LAYERS["default"]
+        assert configured["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+        settings.CHANNEL_LAYERS = {"default": {**configured, "CONFIG": {
+            **configured["CONFIG"], "prefix": f"flowscope-test-{uuid.uuid4().hex[:8]}"}}}
     else:
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     yield request.param
@@ -318,6 +315,28 @@ def test_it_replays_invocations_the_live_store_holds(channel_layer, user):
         (arn, REQUEST_ID, 102.25)
     ]
     assert nothing_new["items"] == []
+
+
+@pytest.mark.services
+def test_an_idle_connection_outlives_redis_read_timeouts(settings, user):
+    """The consumer's channel wait is a 5 s blocking pop; a socket read timeout as short as
+    that (redis-py's default) killed idle consumers. Seven quiet seconds, then a push."""
+    configured = settings.CHANNEL_LAYERS["default"]
+    assert configured["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    settings.CHANNEL_LAYERS = {"default": {**configured, "CONFIG": {
+        **configured["CONFIG"], "prefix": f"flowscope-test-{uuid.uuid4().hex[:8]}"}}}
+
+    async def scenario():
+        communicator = signed_in_communicator(user)
+        connected, _ = await communicator.connect()
+        await asyncio.sleep(7)
+        await apublish("sync", {"run": {"id": 11}})
+        received = await communicator.receive_json_from(timeout=3)
+        await communicator.disconnect()
+        return connected, received
+
+    connected, received = async_to_sync(scenario)()
+    assert connected and received["run"]["id"] == 11
 
 
 def test_it_stays_subscribed_past_the_layers_group_expiry(settings, user, monkeypatch):

@@ -193,8 +193,8 @@ FLOWSCOPE = {
     "LOG_POLL_IDLE_INTERVAL": envint("FLOWSCOPE_LOG_POLL_IDLE_INTERVAL", 60, minimum=1),
     # Latest CloudWatch ingestion to cover: catch-up polls find events up to this late.
     "LOG_INGESTION_LAG_SECONDS": envint("FLOWSCOPE_LOG_INGESTION_LAG_SECONDS", 20, minimum=0),
-    # Seconds between catch-up polls (other polls re-read half a second, more when events
-    # lately arrived out of order); each catch-up re-reads this interval plus the lag.
+    # Seconds between catch-up polls (other polls re-read a quarter second, more when events
+    # lately arrived out of order); each catch-up re-reads the interval that ended LAG ago.
     "LOG_CATCHUP_INTERVAL": envint("FLOWSCOPE_LOG_CATCHUP_INTERVAL", 30, minimum=1),
     # FilterLogEvents calls per second per account and region, shared by every worker:
     # "region=tps" pairs, "*" for the rest (AWS: 25 in us-east-1, 10 in most regions).
@@ -202,6 +202,8 @@ FLOWSCOPE = {
     # Log groups one worker claims at a time: one, so each worker takes the most overdue group
     # next and publishes what it found before claiming another.
     "LOG_POLL_BATCH": envint("FLOWSCOPE_LOG_POLL_BATCH", 1, minimum=1),
+    # Longest a Celery poll task keeps polling (it ends sooner when nothing is due).
+    "LOG_POLL_TASK_SECONDS": envint("FLOWSCOPE_LOG_POLL_TASK_SECONDS", 10, minimum=1),
     "INVOCATION_RETENTION_HOURS": envint("FLOWSCOPE_INVOCATION_RETENTION_HOURS", 24, minimum=1),
     "INVOCATION_AGGREGATE_RETENTION_HOURS": envint(
         "FLOWSCOPE_INVOCATION_AGGREGATE_RETENTION_HOURS", 168, minimum=1),

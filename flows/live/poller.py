@@ -189,7 +189,8 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
     group's invocations: under the cursor's lease, skipping what a poll already read (and
     marking the rest as read, so the polls that follow skip it), without moving the poll
     position: a tail that samples or drops events must not make the next poll start after
-    them. Returns a PollOutcome; ``error`` is "Busy" when the lease could not be had."""
+    them; events older than the seen horizon are skipped (counted as duplicates). Returns a
+    PollOutcome; ``error`` is "Busy" when the lease could not be had."""
     outcome = PollOutcome(cursor_id, started_at=timezone.now())
     if not events:
         return outcome
@@ -198,6 +199,15 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
         return outcome
     counters = {}
     try:
+        # Older than the seen horizon, an event may have been read by a poll and forgotten
+        # since: it cannot be told apart, so it is left out (it is older than the lag anyway).
+        cursor = LogCursor.objects.get(pk=cursor_id)
+        horizon = seen_horizon_ms(cursor, int(time.time() * 1000))
+        recent = [e for e in events if (e.get("timestamp") or 0) >= horizon]
+        outcome.duplicates = len(events) - len(recent)
+        events = recent
+        if not events:
+            return outcome
         seen = SeenWindow(cursor_id, min(e.get("timestamp") or 0 for e in events))
         _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
                     advance=False)

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from ..publish import publish
 from . import store
-from .poller import Clients, PushBatcher, owner_id, run_cycle
+from .poller import Clients, PushBatcher, owner_id, run_cycle, seconds_until_due
 
 # One client set and owner id per worker process: clients keep their connection pools.
 _worker = {}
@@ -26,15 +26,29 @@ def _state():
 
 @shared_task(name="flows.tasks.poll_live_logs", ignore_result=True)
 def poll_live_logs(max_seconds=None):
-    """Poll the log groups that are due, for up to ``max_seconds``. Beat enqueues one every
-    LOG_POLL_INTERVAL; several workers running it at once share the groups through leases."""
+    """Poll due log groups for up to LOG_POLL_TASK_SECONDS. Beat enqueues one every
+    LOG_POLL_INTERVAL (expiring unstarted after two); each stays while there is work, sleeping
+    until the next group is due, and ends once nothing was due for a whole interval. So a busy
+    account keeps as many workers polling as it needs (sharing the groups through leases:
+    more workers, more capacity, never the same group twice) and a quiet one frees them."""
     owner, clients = _state()
-    deadline = time.monotonic() + (max_seconds or settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
+    interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
+    deadline = time.monotonic() + (max_seconds or settings.FLOWSCOPE["LOG_POLL_TASK_SECONDS"])
     batcher = PushBatcher(publish)
-    while True:
+    invocations = 0
+    idle_since = None
+    while time.monotonic() < deadline:
         report = run_cycle(owner, clients, batcher)
-        if not report.claimed or time.monotonic() >= deadline:
-            return report.invocations
+        invocations += report.invocations
+        if report.claimed:
+            idle_since = None
+            continue
+        now = time.monotonic()
+        idle_since = idle_since or now
+        if now - idle_since >= interval:
+            break
+        time.sleep(max(0.0, min(seconds_until_due(interval), deadline - now)))
+    return invocations
 
 
 LIVE_TAIL_RUN_SECONDS = 55     # beat starts one every minute; sessions restart in between

@@ -1,3 +1,4 @@
+import time
 import uuid
 from datetime import timedelta
 
@@ -250,6 +251,31 @@ def test_it_reads_the_json_log_format(aws, worker):
     row = Invocation.objects.get(request_id=samples.REQUEST_ID)
     assert (row.status, row.error_type, row.init_ms, row.memory_mb) == ("error", "Error", 180.25, 1024)
     assert row.trace_id == "1-6565b1f2-aaaabbbbccccddddeeeeffff"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_celery_poll_task_polls_what_is_due_and_ends_when_nothing_is(aws, monkeypatch):
+    from flows.live import tasks
+
+    add_function("worker")
+    add_function("other")
+    at = now_ms() - 2000
+    put_lines(aws, GROUP, STREAM, invocation_lines(at=at) + invocation_lines(at=at + 5))
+    put_lines(aws, "/aws/lambda/other", STREAM, invocation_lines(at=at))
+    frames = []
+    monkeypatch.setattr(tasks, "publish", lambda kind, payload: frames.append(payload))
+    ensure_cursors()
+
+    began = time.monotonic()
+    invocations = tasks.poll_live_logs(max_seconds=30)
+    took = time.monotonic() - began
+
+    assert invocations == 3
+    assert sorted(len(p["items"]) for p in frames) == [1, 2]
+    # Both groups were polled at once; with nothing due for an interval (1 s) it returned,
+    # long before its 30 s: a quiet account does not hold a worker.
+    assert took < 5
+    assert LogCursor.objects.filter(lease_owner="").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

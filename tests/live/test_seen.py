@@ -151,3 +151,21 @@ def test_events_from_elsewhere_wait_for_a_poll_holding_the_group(aws):
     finally:
         release(cursor_id)
     assert outcome.error == "Busy" and outcome.events == 0
+
+
+@pytest.mark.django_db
+def test_events_from_elsewhere_older_than_what_polls_remember_are_left_out(aws):
+    from flows.live.poller import apply_events_under_lease, ensure_cursors
+    from flows.models import Invocation
+
+    add_function("worker")
+    ensure_cursors()
+    now = now_ms()
+    LogCursor.objects.update(last_event_ms=now, last_catchup_ms=now)
+    old = [event(text, timestamp=ts) for ts, text in invocation_lines(at=now - 60_000)]
+    recent = [event(text, timestamp=ts) for ts, text in invocation_lines(at=now - 1_000)]
+
+    outcome = apply_events_under_lease(LogCursor.objects.get().pk, "tail", old + recent)
+
+    assert outcome.duplicates == 3 and outcome.invocations == 1
+    assert Invocation.objects.count() == 1

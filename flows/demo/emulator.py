@@ -1,18 +1,24 @@
 """The embedded AWS emulator (moto server over HTTP) used by the demo, tests and benchmarks.
 
-moto lacks a few CodeCommit APIs Flowscope reads (ListRepositories, Put/GetRepositoryTriggers).
-They are added here, in the harness, so product code stays plain boto3 against any endpoint.
+moto lacks a few CodeCommit APIs Flowscope reads (ListRepositories, Put/GetRepositoryTriggers)
+and gets StartLiveTail's log groups wrong. They are added or fixed here, in the harness, so
+product code stays plain boto3 against any endpoint.
 """
 import json
 import os
 import urllib.request
+import uuid
 
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.codecommit.exceptions import RepositoryDoesNotExistException
 from moto.codecommit.responses import CodeCommitResponse
+from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+from moto.logs.models import LogsBackend
+from moto.logs.utils import EventMessageFilter
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account id
+LIVE_TAIL_UPDATE_MAX = 500  # events in one sessionUpdate, as in AWS; beyond it the update is sampled
 
 
 def _repository(response):
@@ -48,12 +54,63 @@ def _get_v2_authorizers(self):
     return 200, {}, json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})
 
 
+def _live_tail_group(backend, identifier):
+    # Log group names cannot contain ":", so anything with ":log-group:" is an ARN.
+    identifier = identifier.removesuffix(":*")
+    if ":log-group:" not in identifier:
+        group = backend.groups.get(identifier)
+    else:
+        group = next((g for g in backend.groups.values() if g.arn == identifier), None)
+    if group is None:
+        raise ResourceNotFoundException(f"The specified log group does not exist: {identifier}")
+    return group
+
+
+def _start_live_tail(self, log_group_identifiers, log_stream_names, log_stream_name_prefixes,
+                     log_event_filter_pattern):
+    # moto 5.2's lookup loop never stops at its match, so every session tailed the newest group
+    # whatever was asked, and a full group replayed its oldest events rather than its newest.
+    identifiers = log_group_identifiers or []
+    if not 1 <= len(identifiers) <= 10:
+        raise InvalidParameterException(
+            msg="logGroupIdentifiers must hold between 1 and 10 log groups.")
+    if log_stream_names is not None and log_stream_name_prefixes is not None:
+        raise InvalidParameterException(
+            msg="Only one of logStreamNames or logStreamNamePrefixes can be provided.")
+    if (log_stream_names is not None or log_stream_name_prefixes is not None) and len(identifiers) != 1:
+        raise InvalidParameterException(
+            msg="logStreamNames and logStreamNamePrefixes can only be used with a single log group.")
+    groups = [_live_tail_group(self, identifier) for identifier in identifiers]
+    matches = EventMessageFilter(log_event_filter_pattern or "").matches
+    events = []
+    for group in groups:
+        for stream in self._get_live_tail_streams(group, log_stream_names or [],
+                                                  log_stream_name_prefixes or []):
+            events.extend(
+                {"ingestionTime": event.ingestion_time, "logGroupIdentifier": group.arn,
+                 "logStreamName": stream.log_stream_name, "message": event.message,
+                 "timestamp": event.timestamp}
+                for event in list(stream.events) if matches(event.message))
+    events.sort(key=lambda event: event["timestamp"])
+    session_start = {
+        "requestId": str(uuid.uuid4()), "sessionId": str(uuid.uuid4()),
+        "logGroupIdentifiers": [group.arn for group in groups],
+        "logStreamNames": log_stream_names or [],
+        "logStreamNamePrefixes": log_stream_name_prefixes or [],
+        "logEventFilterPattern": log_event_filter_pattern or "",
+    }
+    session_update = {"sessionMetadata": {"sampled": len(events) > LIVE_TAIL_UPDATE_MAX},
+                      "sessionResults": events[-LIVE_TAIL_UPDATE_MAX:]}
+    return session_start, session_update
+
+
 def extend_moto():
-    """Teach the emulator the CodeCommit and API Gateway v2 calls it lacks (idempotent)."""
+    """Teach the emulator the calls it lacks and fix StartLiveTail's groups (idempotent)."""
     CodeCommitResponse.list_repositories = _list_repositories
     CodeCommitResponse.put_repository_triggers = _put_repository_triggers
     CodeCommitResponse.get_repository_triggers = _get_repository_triggers
     ApiGatewayV2Response.get_authorizers = _get_v2_authorizers
+    LogsBackend.start_live_tail = _start_live_tail
 
 
 class Emulator:

@@ -13,7 +13,6 @@ from flows.models import Invocation, LogCursor
 from tests.faults import deny
 
 from .helpers import add_function, function_arn, invocation_lines, poll_all, put_lines
-from .live_tail_emulator import live_tail_tails_the_groups_asked_for  # noqa: F401 (autouse)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,8 @@
  * holds and the server replays the rest over the socket; items are kept by id, so one that
  * comes both replayed and live is listed once. HTTP only fills the feed on load, stands in
  * when the socket will not send, and fetches the newest page when more was missed than the
- * feed keeps (the feed then says some are not listed).
+ * feed keeps (the feed then says some are not listed). An id still missing a few seconds after
+ * a higher one came (ids have no gaps) is replayed the same way, from the id before it.
  *
  * Function names, error types and log lines come from AWS: they reach the page through
  * textContent, a text node or a Cytoscape label, never through innerHTML.
@@ -33,6 +34,9 @@
   var STATS_REFRESH_MS = 20000;
   var TAIL_CHECK_MS = 3000;
   var FOCUS_REFRESH_MS = 60000;
+  var GAP_WAIT_MS = 3000;         // a missing id this old is not just late: replay from before it
+  var GAP_RESUME_MS = 5000;       // at most one such replay in this interval
+  var GAP_TRACK_MAX = 4096;       // ids kept above a missing one (older holes are given up)
   var NOT_TRIGGERS = { execution_role: 1, destination: 1, dead_letter: 1 };
   var SECTION_ID = "fs-live-stats";
 
@@ -124,6 +128,7 @@
     (items || []).forEach(function (item) {
       if (!validItem(item) || feed.ids.has(item.id)) return;
       feed.ids.add(item.id);
+      noteId(item.id);
       fresh.push(item);
       if (!feed.functions.has(item.function)) {
         feed.functions.set(item.function, functionName(item.function));
@@ -601,6 +606,71 @@
     box.dataset.state = "loaded";
   }
 
+  // ---------------------------------------------------------------- gaps in the ids
+
+  // Ids are handed out consecutively in commit order, so one missing below a received one was
+  // committed yet not (or not yet) pushed: several pollers publish independently (it may be
+  // late), a poller may have died before publishing, or the server dropped it for a slow
+  // page. The page holds every id up to ids.upTo; "above" holds the ids received past a
+  // missing one. When the lowest missing id has stayed missing for GAP_WAIT_MS, the page
+  // resumes from ids.upTo as after a reconnect (items are kept by id: nothing twice).
+  var ids = { upTo: null, above: new Set(), since: null, lastResume: -Infinity, resumes: 0 };
+  window.flowscopeLive.ids = ids;
+
+  function noteId(id) {
+    if (ids.upTo !== null && id <= ids.upTo) return;
+    ids.above.add(id);
+    // Before the first fill is in, ids are only collected (the fill says where counting starts).
+    if (ids.upTo !== null) settleIds(ids.upTo);
+    else if (resume.ready || ids.above.size > GAP_TRACK_MAX) settleIds(lowestAbove() - 1);
+  }
+
+  function lowestAbove() {
+    var lowest = Infinity;
+    ids.above.forEach(function (id) { if (id < lowest) lowest = id; });
+    return lowest;
+  }
+
+  // The page holds (or will never get) every id up to ``upTo``.
+  function settleIds(upTo) {
+    var before = ids.upTo;
+    if (ids.upTo === null || upTo > ids.upTo) {
+      ids.upTo = upTo;
+      ids.above.forEach(function (id) { if (id <= upTo) ids.above.delete(id); });
+    }
+    while (ids.above.delete(ids.upTo + 1)) ids.upTo += 1;
+    if (ids.above.size > GAP_TRACK_MAX) {
+      // Bounded memory: give up the oldest holes (far older than the feed shows anyway).
+      var sorted = Array.from(ids.above).sort(function (a, b) { return a - b; });
+      settleIds(sorted[sorted.length - (GAP_TRACK_MAX >> 1)] - 1);
+      return;
+    }
+    // The wait runs from when the lowest missing id was first missing with something above it.
+    if (!ids.above.size) ids.since = null;
+    else if (ids.since === null || ids.upTo !== before) ids.since = performance.now();
+  }
+
+  function checkGap() {
+    var now = performance.now();
+    if (ids.since === null || now - ids.since < GAP_WAIT_MS || now - ids.lastResume < GAP_RESUME_MS) return;
+    if (!resume.ready || resume.from !== null || document.body.dataset.live !== "open") return;
+    ids.lastResume = now;
+    ids.resumes += 1;
+    resume.from = ids.upTo;
+    resume.replayed = 0;
+    askReplay();
+  }
+
+  function lastBeforeGap() {
+    return ids.upTo === null ? feed.lastId : ids.upTo;
+  }
+
+  function newestId(items, floor) {
+    return (items || []).reduce(function (newest, item) {
+      return validItem(item) ? Math.max(newest, item.id) : newest;
+    }, floor);
+  }
+
   // ---------------------------------------------------------------- filling and catching up
 
   // What the page missed while its connection was down is replayed over the socket: on every
@@ -615,7 +685,8 @@
 
   function startResume() {
     if (!resume.ready) return;    // loadRecent resumes once the first fill is in
-    if (resume.from === null) resume.from = feed.lastId;
+    // From before the first missing id: a reconnect also fills a gap still open.
+    if (resume.from === null) resume.from = lastBeforeGap();
     resume.replayed = 0;
     askReplay();
   }
@@ -636,7 +707,11 @@
       if (validItem(item)) resume.from = Math.max(resume.from, item.id);
     });
     resume.replayed += message.items.length;
-    if (!message.more) resume.from = null;
+    if (!message.more) {
+      // Replayed from the database in order: an id missing up to here will never come.
+      settleIds(resume.from);
+      resume.from = null;
+    }
     else if (resume.replayed >= MAX_ROWS) skipToLatest();
     else askReplay();
   }
@@ -648,6 +723,7 @@
     queueFrame();
     return getJSON(urls.invocations + "?limit=" + MAX_ROWS).then(function (latest) {
       receive(latest.items, false);
+      settleIds(newestId(latest.items, resume.from));
       resume.from = null;
     }).catch(function () { /* the gap note stays; the next reconnect replays from resume.from */ });
   }
@@ -659,6 +735,7 @@
     getJSON(urls.invocations + "?after=" + resume.from + "&limit=" + 2 * MAX_ROWS).then(function (body) {
       if (body.more) return skipToLatest();
       countRates(receive(body.items, false));
+      settleIds(newestId(body.items, resume.from));
       resume.from = null;
       return null;
     }).catch(function () { /* the next reconnect tries again */ }).then(function () { catchingUp = false; });
@@ -668,11 +745,12 @@
     getJSON(urls.invocations + "?limit=100").then(function (body) {
       receive(body.items, false);
       // Complete up to the newest of this fill (live items may already have landed above it).
-      resume.from = (body.items || []).reduce(function (newest, item) {
-        return validItem(item) ? Math.max(newest, item.id) : newest;
-      }, 0);
+      resume.from = newestId(body.items, 0);
     }).catch(function () { /* an empty feed; live items still arrive */ }).then(function () {
       resume.ready = true;
+      // Counting starts from the fill (or, without one, below the first id that came).
+      if (resume.from !== null) settleIds(resume.from);
+      else if (ids.above.size) settleIds(lowestAbove() - 1);
       // Invocations pushed before the socket joined its group are in neither: replay them.
       if (document.body.dataset.live === "open") startResume();
     });
@@ -861,6 +939,7 @@
     flowscope.onOpen(function () { if (focusedFunction()) syncFocus(true); });
     setInterval(syncFocus, 1000);
     setInterval(updateBadges, 1000);
+    setInterval(checkGap, 500);
     loadRecent();
   }
 

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -355,6 +356,68 @@ def test_it_lists_once_an_invocation_that_comes_both_replayed_and_live(page, liv
     expect(feed_rows(page)).to_have_count(4)
     assert shown_ids(page) == [r.seq for r in reversed(missed + new)]
     assert sockets(page)[1]["replays"][0]["items"] == [invocation_item(r) for r in missed]
+
+
+def push(items):
+    # Playwright's event loop owns this thread; publish from another, as a poller would.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(publish, "invocations", {"items": items}).result()
+
+
+def resumes_sent(page):
+    return [m["last_invocation_id"] for record in sockets(page) for m in record["sent"]
+            if m["type"] == "resume"]
+
+
+@pytest.mark.services
+def test_it_replays_an_invocation_committed_but_never_pushed_once_the_gap_lasts(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    open_graph(page)
+    page.wait_for_function("() => { const r = window.flowscopeLive.resume; return r.sent >= 1 && r.from === null; }")
+    assert resumes_sent(page) == [0]
+
+    rows = store(live_db, worker["arn"], [{"duration": 10.0}] * 4)
+    assert [r.seq for r in rows] == [1, 2, 3, 4]
+    # 3 is committed, but its poller died before publishing it.
+    push([invocation_item(rows[0]), invocation_item(rows[1]), invocation_item(rows[3])])
+    pushed_at = time.monotonic()
+    expect(feed_rows(page)).to_have_count(3)
+    assert shown_ids(page) == [4, 2, 1]
+
+    page.wait_for_function("() => window.__liveTest.sockets.some(s => s.record.sent.some("
+                           "m => m.type === 'resume' && m.last_invocation_id === 2))", timeout=10000)
+    # Not at once: an id can just be late (pollers publish independently).
+    assert time.monotonic() - pushed_at >= 2.5
+    expect(feed_rows(page)).to_have_count(4)
+    assert shown_ids(page) == [4, 3, 2, 1]
+    replays = [r["items"] for record in sockets(page) for r in record["replays"]]
+    assert replays[-1] == [invocation_item(rows[2]), invocation_item(rows[3])]
+    # The gap is closed: no further resume follows.
+    page.wait_for_timeout(4000)
+    assert resumes_sent(page) == [0, 2]
+    assert shown_ids(page) == [4, 3, 2, 1]
+    assert page.evaluate("() => [window.flowscopeLive.ids.upTo, window.flowscopeLive.ids.above.size]") == [4, 0]
+
+
+@pytest.mark.services
+def test_it_waits_for_an_invocation_that_comes_late_rather_than_resuming(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    worker = nodes[1]
+    open_graph(page)
+    page.wait_for_function("() => { const r = window.flowscopeLive.resume; return r.sent >= 1 && r.from === null; }")
+    rows = store(live_db, worker["arn"], [{"duration": 10.0}] * 4)
+    items = [invocation_item(r) for r in rows]
+    push([items[0], items[3], items[1]])
+    expect(feed_rows(page)).to_have_count(3)
+    page.wait_for_timeout(1000)
+    push([items[2]])   # another poller's, a second later
+    expect(feed_rows(page)).to_have_count(4)
+    page.wait_for_timeout(4000)
+    assert resumes_sent(page) == [0]
+    assert shown_ids(page) == [4, 3, 2, 1]
 
 
 @pytest.mark.services

@@ -520,8 +520,8 @@
     var limit = feed.paused ? MAX_ROWS : LIVE_ROWS;
     dom.note.textContent = (feed.paused && feed.unseen ? feed.unseen + " new while paused. " : "") +
       (!feed.paused && feed.items.length > LIVE_ROWS ? "Newest " + LIVE_ROWS + " shown; pause to browse all " + feed.items.length + ". " : "") +
-      (feed.dropped ? feed.dropped + " not shown: the server skipped them to keep up. " : "") +
-      (feed.gap ? "Some invocations from while the connection was down are not listed." : "");
+      (feed.dropped ? feed.dropped + " held back by the server to keep up; fetching them. " : "") +
+      (feed.gap ? "Some invocations are not listed: more were missed than the feed keeps." : "");
     if (feed.paused && !frozen) return;
     var pending = feed.pendingRows;
     feed.pendingRows = [];
@@ -708,9 +708,11 @@
     });
     resume.replayed += message.items.length;
     if (!message.more) {
-      // Replayed from the database in order: an id missing up to here will never come.
+      // Replayed from the database in order: an id missing up to here will never come, and
+      // what the server held back is listed now.
       settleIds(resume.from);
       resume.from = null;
+      feed.dropped = 0;
     }
     else if (resume.replayed >= MAX_ROWS) skipToLatest();
     else askReplay();

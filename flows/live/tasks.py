@@ -1,6 +1,7 @@
 """Celery tasks for live invocations: thin, they call the plain functions in poller/store."""
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -12,6 +13,8 @@ from django.conf import settings
 from ..publish import publish
 from . import store
 from .poller import Clients, PushBatcher, owner_id, run_cycle, seconds_until_due
+
+log = logging.getLogger(__name__)
 
 # One client set and owner id per worker process: clients keep their connection pools.
 _worker = {}
@@ -35,11 +38,12 @@ def poll_live_logs(max_seconds=None):
     interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
     deadline = time.monotonic() + (max_seconds or settings.FLOWSCOPE["LOG_POLL_TASK_SECONDS"])
     batcher = PushBatcher(publish)
-    invocations = 0
+    invocations = polls = 0
     idle_since = None
     while time.monotonic() < deadline:
         report = run_cycle(owner, clients, batcher)
         invocations += report.invocations
+        polls += report.claimed
         if report.claimed:
             idle_since = None
             continue
@@ -48,6 +52,8 @@ def poll_live_logs(max_seconds=None):
         if now - idle_since >= interval:
             break
         time.sleep(max(0.0, min(seconds_until_due(interval), deadline - now)))
+    if polls:
+        log.info("live poll task %s: %d polls, %d invocations", owner, polls, invocations)
     return invocations
 
 

@@ -327,7 +327,7 @@ def test_it_lists_the_newest_when_more_was_missed_than_the_feed_keeps(page, live
 
     # The first replayed page already fills the feed and more follow: rather than page through
     # them, the page fetches the newest and says that some are not listed.
-    expect(page.locator(".fs-live-note")).to_contain_text("connection was down are not listed")
+    expect(page.locator(".fs-live-note")).to_contain_text("Some invocations are not listed")
     expect(page.locator(".fs-live-count")).to_have_text(str(MAX_ROWS))
     page.wait_for_function("last => window.flowscopeLive.feed.items.at(-1).id === last", arg=missed[-1].seq)
     ids = page.evaluate("() => window.flowscopeLive.feed.items.map(i => i.id)")

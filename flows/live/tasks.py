@@ -1,15 +1,11 @@
 """Celery tasks for live invocations: thin, they call the plain functions in poller/store."""
-import contextlib
-import fcntl
 import logging
-import os
-import threading
 import time
-from pathlib import Path
 
 from celery import current_app, shared_task
 from django.conf import settings
 
+from ..locks import exclusive
 from ..publish import publish
 from . import store
 from .poller import Clients, PushBatcher, owner_id, run_cycle, seconds_until_due
@@ -61,53 +57,10 @@ LIVE_TAIL_RUN_SECONDS = 55     # beat starts one every minute; sessions restart 
 LIVE_TAIL_LOCK_TTL = 30
 
 
-@contextlib.contextmanager
 def only_one_tail_manager():
-    """Yield True to the one holder of the Live Tail lock, False to everyone else. A Redis key
-    with a TTL renewed by a heartbeat (a SIGKILLed worker's lock expires), like sync locks;
-    without Redis an flock that the kernel drops with its process."""
-    if settings.REDIS_URL:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        lock = client.lock(f"{settings.FLOWSCOPE['REDIS_PREFIX']}:live-tail-lock",
-                           timeout=LIVE_TAIL_LOCK_TTL, thread_local=False)
-        if not lock.acquire(blocking=False):
-            client.close()
-            yield False
-            return
-        stop = threading.Event()
-
-        def renew():
-            while not stop.wait(LIVE_TAIL_LOCK_TTL / 3):
-                try:
-                    lock.reacquire()
-                except redis.exceptions.RedisError:  # lost (expired): the next run takes over
-                    return
-
-        heartbeat = threading.Thread(target=renew, daemon=True, name="live-tail-lock")
-        heartbeat.start()
-        try:
-            yield True
-        finally:
-            stop.set()
-            heartbeat.join()
-            with contextlib.suppress(Exception):
-                lock.release()
-            client.close()
-        return
-    directory = Path(settings.FLOWSCOPE["LOCK_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / "live-tail.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    """A context yielding True to the one holder of the Live Tail lock, False to everyone
+    else (flows.locks: a Redis key with a renewed TTL, or an flock without Redis)."""
+    return exclusive("live-tail-lock", "live-tail.lock", LIVE_TAIL_LOCK_TTL)
 
 
 @shared_task(name="flows.tasks.run_live_tail", ignore_result=True)

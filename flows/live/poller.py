@@ -190,9 +190,13 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
     marking the rest as read, so the polls that follow skip it), without moving the poll
     position: a tail that samples or drops events must not make the next poll start after
     them; events older than the seen horizon are skipped (counted as duplicates). Returns a
-    PollOutcome; ``error`` is "Busy" when the lease could not be had."""
+    PollOutcome; ``error`` is "Busy" when the lease could not be had (try again later), "Gone"
+    when the log group is no longer polled (drop the events)."""
     outcome = PollOutcome(cursor_id, started_at=timezone.now())
     if not events:
+        return outcome
+    if not LogCursor.objects.filter(pk=cursor_id, enabled=True).exists():
+        outcome.error = "Gone"
         return outcome
     if not lease_cursor(owner, cursor_id, wait):
         outcome.error = "Busy"
@@ -200,7 +204,9 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
     counters = {}
     try:
         # Older than the seen horizon, an event may have been read by a poll and forgotten
-        # since: it cannot be told apart, so it is left out (it is older than the lag anyway).
+        # since: it cannot be told apart, so it is left out (it is older than the lag anyway,
+        # and the emulator's Live Tail replays whole groups). Read under the lease: polls move
+        # the horizon.
         cursor = LogCursor.objects.get(pk=cursor_id)
         horizon = seen_horizon_ms(cursor, int(time.time() * 1000))
         recent = [e for e in events if (e.get("timestamp") or 0) >= horizon]

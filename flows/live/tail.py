@@ -36,7 +36,6 @@ from .poller import (
     PushBatcher,
     apply_events_under_lease,
     owner_id,
-    seen_horizon_ms,
 )
 
 log = logging.getLogger(__name__)
@@ -373,16 +372,15 @@ class TailManager:
         applied = 0
         waiting = []
         for item in self.pending:
-            events = self._unread(item.cursor_id, item.events)
-            if not events:
-                continue
             try:
-                outcome = apply_events_under_lease(item.cursor_id, self.owner, events,
+                outcome = apply_events_under_lease(item.cursor_id, self.owner, item.events,
                                                    publish_item=self.batcher.add)
             except Exception:  # a database hiccup: keep the events and try again
                 log.exception("applying Live Tail events to cursor %s failed", item.cursor_id)
                 status["errors"] += 1
                 waiting.append(item)
+                continue
+            if outcome.error == "Gone":  # the function left the graph
                 continue
             if outcome.error in ("Busy", "LeaseLost"):
                 status["busy_retries"] += 1
@@ -395,18 +393,6 @@ class TailManager:
         self.pending = waiting
         self.batcher.flush()
         return applied
-
-    def _unread(self, cursor_id, events):
-        """Leave out events older than what the cursor still remembers having read: polls
-        never read them again (and the emulator replays a whole group on every session)."""
-        cursor = LogCursor.objects.filter(pk=cursor_id, enabled=True).only(
-            "last_event_ms", "last_catchup_ms").first()
-        if cursor is None:
-            return []
-        if not cursor.last_event_ms:
-            return events
-        horizon = seen_horizon_ms(cursor, int(time.time() * 1000))
-        return [e for e in events if (e.get("timestamp") or 0) >= horizon]
 
     def close(self):
         for session in self.sessions.values():

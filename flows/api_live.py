@@ -9,7 +9,8 @@ from django.http import JsonResponse
 
 from .api import api_login_required, require_GET
 from .live.focus import is_tailing
-from .live.store import function_stats, invocation_detail, invocation_item, invocations_since
+from .live.reads import function_stats, invocation_detail, invocations_since
+from .live.store import invocation_item
 from .models import Invocation
 
 DEFAULT_LIMIT = 200

@@ -7,7 +7,7 @@ handed out in commit order. A reconnecting client sends
 
 
 def invocations_since(last_id, limit=1000):
-    """Completed invocations with id > last_id, oldest first (see flows.live.store)."""
-    from .store import invocations_since as since
+    """Completed invocations with id > last_id, oldest first (see flows.live.reads)."""
+    from .reads import invocations_since as since
 
     return since(last_id, limit)

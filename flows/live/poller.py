@@ -1,8 +1,8 @@
 """Poll Lambda log groups with FilterLogEvents and turn what they hold into invocations.
 
 - One LogCursor per log group, found from the graph (each function node's ``log_group``).
-- Workers *lease* due cursors (``SELECT ... FOR UPDATE SKIP LOCKED`` on Postgres), so adding
-  workers adds capacity and no group is polled twice at once.
+- Workers *lease* due cursors (leases.py), so adding workers adds capacity and no group is
+  polled twice at once.
 - Each page of events is applied in one transaction that also saves the cursor: a worker
   killed at any point leaves data and cursor in step, and the next poll resumes from there.
 - Windows overlap, because CloudWatch makes events readable 5-20 s after their own timestamp
@@ -16,27 +16,33 @@
 - A deleted log group, throttling or any AWS error is counted on the cursor, never raised.
 """
 import functools
-import json
 import logging
-import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..aws.base import error_code, is_not_found
-from ..aws.session import client_config, make_session
 from ..models import LogCursor, Resource
 from ..vocabulary import NodeType
 from . import store
-from .limits import filter_log_events_tps, limit_filter_log_events, make_limiter
+from .clients import Clients
+from .leases import (
+    LEASE_SECONDS,
+    LeaseLost,
+    claim_cursors,
+    end_lease,
+    lease_cursor,
+    owner_id,
+    release,
+    release_dead_local_leases,
+)
+from .limits import filter_log_events_tps
 from .seen import SeenWindow
 from .seen import prune as seen_prune
 
@@ -44,19 +50,9 @@ log = logging.getLogger(__name__)
 
 HEAD_OVERLAP_MS = 250           # every poll re-reads at least this much before the newest event
 FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
-LEASE_SECONDS = 60
-CLIENT_MAX_AGE_S = 45 * 60      # assumed-role credentials last an hour
 QUIET_SHARE = 0.25              # of the FilterLogEvents budget, for quiet log groups
 THROTTLE_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException",
                   "RequestLimitExceeded", "LimitExceededException"}
-
-
-class LeaseLost(Exception):
-    """Another worker took the cursor over (our lease expired): stop without writing."""
-
-
-def owner_id():
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 # ---------------------------------------------------------------- which groups to poll
@@ -89,99 +85,6 @@ def ensure_cursors():
     if gone:
         LogCursor.objects.filter(pk__in=gone).update(enabled=False)
     return LogCursor.objects.filter(enabled=True).count()
-
-
-def claim_cursors(owner, limit, now=None):
-    """Lease up to ``limit`` due cursors for ``owner``; returns their ids, most overdue first.
-
-    On Postgres the lease is a session advisory lock: it vanishes the moment a SIGKILLed
-    worker's connection drops, so its groups are picked up again at once. Elsewhere (SQLite,
-    one machine) it is a lease time on the row, and leases of dead local processes are freed.
-    """
-    now = now or timezone.now()
-    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-    due = Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
-    lease = {"lease_owner": owner, "leased_until": now + timedelta(seconds=LEASE_SECONDS)}
-    candidates = LogCursor.objects.filter(due, enabled=True).order_by("next_poll_at", "pk")
-    ids = []
-    if _advisory_locks():
-        while len(ids) < limit:
-            pk = _claim_one(owner, now, lease["leased_until"])
-            if pk is None:
-                break
-            ids.append(pk)
-        return ids
-    with transaction.atomic():
-        for pk in candidates.filter(free).values_list("pk", flat=True)[:limit]:
-            if LogCursor.objects.filter(free, pk=pk).update(**lease):
-                ids.append(pk)
-    return ids
-
-
-# One statement (one round trip) per claim: the most overdue free group whose row no other
-# worker is claiming this instant (SKIP LOCKED) and whose lease lock can be had. A leased
-# group's lock is held by its poller, so the lock test only fails in a race, and then the
-# row is simply not claimed this time.
-CLAIM_SQL = """
-WITH candidate AS MATERIALIZED (
-    SELECT id FROM {table}
-    WHERE enabled AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)
-      AND (leased_until IS NULL OR leased_until < %(now)s)
-      AND NOT (id = ANY(%(held)s::bigint[]))
-    ORDER BY next_poll_at NULLS FIRST, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-), locked AS MATERIALIZED (
-    SELECT id FROM candidate WHERE pg_try_advisory_lock(%(namespace)s::int, id::int)
-)
-UPDATE {table} SET lease_owner = %(owner)s, leased_until = %(until)s
-FROM locked WHERE {table}.id = locked.id
-RETURNING {table}.id
-"""
-
-
-def _claim_one(owner, now, until):
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_SQL.format(table=LogCursor._meta.db_table), {
-            "owner": owner, "until": until, "now": now, "held": sorted(_held),
-            "namespace": ADVISORY_NAMESPACE})
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    _held.add(row[0])
-    return row[0]
-
-
-def release(cursor_id):
-    if _advisory_locks():
-        _unlock(cursor_id)
-
-
-def lease_cursor(owner, cursor_id, wait=1.0):
-    """Lease one given cursor whether due or not (waiting up to ``wait`` seconds while a poll
-    holds it). True when leased; give it back with ``end_lease``."""
-    deadline = time.monotonic() + wait
-    while True:
-        now = timezone.now()
-        free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-        lease = {"lease_owner": owner, "leased_until": now + timedelta(seconds=LEASE_SECONDS)}
-        if _advisory_locks():
-            if _try_lock(cursor_id):
-                if LogCursor.objects.filter(free, pk=cursor_id, enabled=True).update(**lease):
-                    return True
-                _unlock(cursor_id)
-        elif LogCursor.objects.filter(free, pk=cursor_id, enabled=True).update(**lease):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-
-
-def end_lease(owner, cursor_id):
-    """Give back a lease taken with ``lease_cursor`` (the poll schedule is left as it was)."""
-    LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(lease_owner="",
-                                                                     leased_until=None)
-    release(cursor_id)
 
 
 def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1.0):
@@ -224,66 +127,6 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
     return outcome
 
 
-def release_dead_local_leases():
-    """Free leases held by processes of this host that no longer exist (SIGKILLed pollers)."""
-    host = socket.gethostname()[:30]
-    freed = 0
-    for pk, owner in LogCursor.objects.exclude(lease_owner="").values_list("pk", "lease_owner"):
-        owner_host, _, rest = owner.partition(":")
-        pid = rest.split(":", 1)[0]
-        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
-            continue
-        freed += LogCursor.objects.filter(pk=pk, lease_owner=owner).update(
-            lease_owner="", leased_until=None)
-    return freed
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-ADVISORY_NAMESPACE = 0x4C4F47  # "LOG": keeps these locks apart from other advisory locks
-
-
-def _advisory_locks():
-    return connection.vendor == "postgresql"
-
-
-# Session advisory locks are re-entrant: remember what this process holds, so a second
-# claim from the same connection does not take a group that is already being polled.
-_held = set()
-
-
-def _try_lock(pk):
-    if pk in _held:
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, pk])
-        locked = cursor.fetchone()[0]
-    if locked:
-        _held.add(pk)
-    return locked
-
-
-def _unlock(pk):
-    _held.discard(pk)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, pk])
-
-
-def release_all():
-    """Drop every lease lock this process holds (tests; shutting down)."""
-    if _advisory_locks():
-        for pk in list(_held):
-            _unlock(pk)
-
-
 def quiet_interval(groups_in_region, tps):
     """Seconds between polls of a quiet log group: at least LOG_POLL_IDLE_INTERVAL, and long
     enough that all quiet groups together use at most QUIET_SHARE of the budget."""
@@ -319,48 +162,6 @@ def next_poll_delay(found_events, quiet_polls, groups_in_region, tps):
         return interval, 0
     quiet_polls += 1
     return min(quiet_interval(groups_in_region, tps), interval * 2 ** min(quiet_polls, 20)), quiet_polls
-
-
-# ---------------------------------------------------------------- AWS clients
-
-
-class Clients:
-    """boto3 logs clients per (account, region), each tied to the shared rate limiter."""
-
-    def __init__(self, limiter=None):
-        self.limiter = limiter or make_limiter()
-        self._clients = {}
-
-    def get(self, account, region):
-        key = (account.account_id, account.role_arn, region)
-        client, created = self._clients.get(key, (None, 0))
-        if client is None or time.monotonic() - created > CLIENT_MAX_AGE_S:
-            session = make_session(account.role_arn or None)
-            client = session.client("logs", region_name=region, config=client_config())
-            limit_filter_log_events(client, self.limiter, account.account_id, region)
-            client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents",
-                                        take_events_as_json)
-            self._clients[key] = (client, time.monotonic())
-        return client
-
-
-def take_events_as_json(response_dict, customized_response_dict, **kwargs):
-    """FilterLogEvents' events are JSON strings and integers that need no conversion: take
-    them straight from json.loads instead of botocore's walk over every field of every event
-    (a third of a poller's time on busy groups). Anything unexpected, and every error
-    response, is left to botocore."""
-    if response_dict.get("status_code", 500) >= 300:
-        return
-    try:
-        payload = json.loads(response_dict.get("body") or b"")
-    except (TypeError, ValueError):
-        return
-    events = payload.get("events") if isinstance(payload, dict) else None
-    if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
-        return
-    del payload["events"]
-    customized_response_dict["events"] = events
-    response_dict["body"] = json.dumps(payload).encode()
 
 
 # ---------------------------------------------------------------- one poll of one group

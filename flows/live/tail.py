@@ -31,12 +31,9 @@ from ..aws.base import error_code
 from ..aws.session import client_config, make_session
 from ..models import LogCursor
 from . import focus
-from .poller import (
-    CLIENT_MAX_AGE_S,
-    PushBatcher,
-    apply_events_under_lease,
-    owner_id,
-)
+from .clients import CLIENT_MAX_AGE_S
+from .leases import owner_id
+from .poller import PushBatcher, apply_events_under_lease
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,9 @@ from django.conf import settings
 from ..locks import exclusive
 from ..publish import publish
 from . import store
-from .poller import Clients, PushBatcher, owner_id, run_cycle, seconds_until_due
+from .clients import Clients
+from .leases import owner_id
+from .poller import PushBatcher, run_cycle, seconds_until_due
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 import pytest
 from django.db import DatabaseError
 
-from flows.live.poller import release_all
+from flows.live.leases import release_all
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,9 @@ import uuid
 
 from django.test import TestCase
 
-from flows.live.poller import Clients, claim_cursors, ensure_cursors, poll_cursor, release
+from flows.live.clients import Clients
+from flows.live.leases import claim_cursors, release
+from flows.live.poller import ensure_cursors, poll_cursor
 from flows.models import Account, LogCursor, Resource
 
 ACCOUNT = "123456789012"

@@ -9,17 +9,18 @@ from botocore.stub import Stubber
 from django.utils import timezone
 
 from flows.live import invocations_since
+from flows.live.clients import Clients
+from flows.live.leases import claim_cursors
 from flows.live.poller import (
-    Clients,
     PushBatcher,
-    claim_cursors,
     ensure_cursors,
     next_poll_delay,
     poll_cursor,
     quiet_interval,
     run_cycle,
 )
-from flows.live.store import function_stats, prune
+from flows.live.reads import function_stats
+from flows.live.store import prune
 from flows.models import Invocation, InvocationMinute, LogCursor
 from tests.data import lambda_logs as samples
 
@@ -400,7 +401,7 @@ def test_head_overlap_grows_with_the_lag_spread_up_to_the_lag():
 
 
 def test_health_reports_starts_without_report_and_problem_groups(aws, worker):
-    from flows.live.store import live_health
+    from flows.live.reads import live_health
 
     request_id = str(uuid.uuid4())
     start = invocation_lines(request_id, now_ms() - 2000)[0]
@@ -423,7 +424,7 @@ def test_an_invocations_log_lines_come_back_as_plain_text(aws, worker):
               + [(at + 1, samples.HTML_PAYLOAD)] + invocation_lines(samples.REQUEST_ID, at)[1:])
     poll_all()
 
-    from flows.live.store import invocation_detail
+    from flows.live.reads import invocation_detail
 
     detail = invocation_detail(worker.arn, samples.REQUEST_ID)
     assert detail["completed"] and detail["status"] == "ok"

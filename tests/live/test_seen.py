@@ -1,6 +1,6 @@
 import pytest
 
-from flows.live.poller import take_events_as_json
+from flows.live.clients import take_events_as_json
 from flows.live.seen import SeenWindow, fingerprint, pack, prune, unpack
 from flows.models import LogCursor, SeenEvents
 
@@ -141,7 +141,8 @@ def test_events_applied_from_elsewhere_are_skipped_by_the_next_poll(aws):
 
 @pytest.mark.django_db
 def test_events_from_elsewhere_wait_for_a_poll_holding_the_group(aws):
-    from flows.live.poller import apply_events_under_lease, claim_cursors, ensure_cursors, release
+    from flows.live.leases import claim_cursors, release
+    from flows.live.poller import apply_events_under_lease, ensure_cursors
 
     add_function("worker")
     ensure_cursors()

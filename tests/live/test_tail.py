@@ -7,7 +7,8 @@ import boto3
 import pytest
 
 from flows.live import focus, tail
-from flows.live.poller import end_lease, ensure_cursors, lease_cursor
+from flows.live.leases import end_lease, lease_cursor
+from flows.live.poller import ensure_cursors
 from flows.live.tail import TailClients, TailManager, plan_sessions
 from flows.models import Invocation, LogCursor
 from tests.faults import deny

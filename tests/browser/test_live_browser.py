@@ -290,9 +290,7 @@ def test_it_shows_a_functions_live_figures_in_the_inspector(page, live_db):
 
 
 def test_it_resumes_over_the_socket_after_the_connection_drops(page, live_db):
-    nodes, edges = shop()
-    insert_graph(live_db, nodes, edges)
-    worker = nodes[1]
+    worker = shop_with_worker(live_db)
     seen = store(live_db, worker["arn"], [{"duration": 10.0}] * 2)
     caught_up_over_http = watch_catch_up_requests(page)
     open_graph(page)
@@ -315,9 +313,7 @@ def test_it_resumes_over_the_socket_after_the_connection_drops(page, live_db):
 
 
 def test_it_lists_the_newest_when_more_was_missed_than_the_feed_keeps(page, live_db):
-    nodes, edges = shop()
-    insert_graph(live_db, nodes, edges)
-    worker = nodes[1]
+    worker = shop_with_worker(live_db)
     seen = store(live_db, worker["arn"], [{"duration": 10.0}])
     open_graph(page)
     expect(feed_rows(page)).to_have_count(1)
@@ -339,9 +335,7 @@ def test_it_lists_the_newest_when_more_was_missed_than_the_feed_keeps(page, live
 
 @pytest.mark.services
 def test_it_lists_once_an_invocation_that_comes_both_replayed_and_live(page, live_db):
-    nodes, edges = shop()
-    insert_graph(live_db, nodes, edges)
-    worker = nodes[1]
+    worker = shop_with_worker(live_db)
     open_graph(page)
     with connection_down(page):
         missed = store(live_db, worker["arn"], [{"duration": 11.0}] * 3)
@@ -358,6 +352,19 @@ def test_it_lists_once_an_invocation_that_comes_both_replayed_and_live(page, liv
     assert sockets(page)[1]["replays"][0]["items"] == [invocation_item(r) for r in missed]
 
 
+def shop_with_worker(live_db):
+    """The shop graph in the database; returns its worker function's node."""
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    return nodes[1]
+
+
+def wait_until_caught_up(page):
+    """Until the page's first resume has been sent and its replay has ended."""
+    page.wait_for_function(
+        "() => { const r = window.flowscopeLive.resume; return r.sent >= 1 && r.from === null; }")
+
+
 def push(items):
     # Playwright's event loop owns this thread; publish from another, as a poller would.
     with ThreadPoolExecutor(1) as pool:
@@ -371,11 +378,9 @@ def resumes_sent(page):
 
 @pytest.mark.services
 def test_it_replays_an_invocation_committed_but_never_pushed_once_the_gap_lasts(page, live_db):
-    nodes, edges = shop()
-    insert_graph(live_db, nodes, edges)
-    worker = nodes[1]
+    worker = shop_with_worker(live_db)
     open_graph(page)
-    page.wait_for_function("() => { const r = window.flowscopeLive.resume; return r.sent >= 1 && r.from === null; }")
+    wait_until_caught_up(page)
     assert resumes_sent(page) == [0]
 
     rows = store(live_db, worker["arn"], [{"duration": 10.0}] * 4)
@@ -403,11 +408,9 @@ def test_it_replays_an_invocation_committed_but_never_pushed_once_the_gap_lasts(
 
 @pytest.mark.services
 def test_it_waits_for_an_invocation_that_comes_late_rather_than_resuming(page, live_db):
-    nodes, edges = shop()
-    insert_graph(live_db, nodes, edges)
-    worker = nodes[1]
+    worker = shop_with_worker(live_db)
     open_graph(page)
-    page.wait_for_function("() => { const r = window.flowscopeLive.resume; return r.sent >= 1 && r.from === null; }")
+    wait_until_caught_up(page)
     rows = store(live_db, worker["arn"], [{"duration": 10.0}] * 4)
     items = [invocation_item(r) for r in rows]
     push([items[0], items[3], items[1]])

@@ -181,7 +181,7 @@ class PollOutcome:
     started_at: object = None
 
 
-def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=None,
+def poll_cursor(cursor_id, owner, clients, region_counts=None, publish_item=None,
                 between_reads=None):
     """Poll one leased log group up to now. ``publish_item(item)`` is called after each commit
     with every invocation that commit completed. Never raises for AWS errors.
@@ -192,6 +192,8 @@ def poll_cursor(cursor_id, owner, clients, groups_in_region=None, publish_item=N
     """
     cursor = LogCursor.objects.select_related("account").get(pk=cursor_id)
     outcome = PollOutcome(cursor_id, cursor.log_group, started_at=timezone.now())
+    # {(account, region): enabled groups} known to the caller; else counted when scheduling.
+    groups_in_region = (region_counts or {}).get((cursor.account_id, cursor.region))
     options = settings.FLOWSCOPE
     now_ms = int(time.time() * 1000)
     lag_ms = options["LOG_INGESTION_LAG_SECONDS"] * 1000
@@ -436,11 +438,9 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     if not ids:
         return report
     groups = _groups_per_region(refresh_every)
-    where = {pk: (a, r) for pk, a, r in LogCursor.objects.filter(pk__in=ids).values_list(
-        "pk", "account_id", "region")}
     for cursor_id in ids:
         try:
-            outcome = poll_cursor(cursor_id, owner, clients, groups.get(where.get(cursor_id)),
+            outcome = poll_cursor(cursor_id, owner, clients, groups,
                                   publish_item=batcher.add, between_reads=batcher.flush)
         except Exception as exc:  # a bug or a database hiccup must not stop the other groups
             log.exception("polling log cursor %s failed", cursor_id)

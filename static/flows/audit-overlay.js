@@ -56,9 +56,25 @@
     style.update();
   }
 
+  var RANK = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };
+
+  function entryFor(node) {
+    // A collapsed group wears the worst severity among its members, and their count.
+    if (node.data("type") !== "group") return AUDITED_TYPES[node.data("type")] ? summary[node.id()] : null;
+    var flowscope = graph(), worst = null, count = 0;
+    (flowscope && flowscope.membersOf ? flowscope.membersOf(node.id()) : []).forEach(function (arn) {
+      var entry = summary[arn];
+      if (!entry || !entry.count || !entry.max_severity) return;
+      count += entry.count;
+      if (!worst || RANK[entry.max_severity] > RANK[worst]) worst = entry.max_severity;
+    });
+    return count ? { count: count, max_severity: worst } : null;
+  }
+
   function badge(node) {
-    if (!AUDITED_TYPES[node.data("type")]) return;
-    var entry = summary[node.id()];
+    if (!AUDITED_TYPES[node.data("type")] && node.data("type") !== "group") return;
+    if (node.isParent()) return;
+    var entry = entryFor(node);
     SEVERITIES.forEach(function (severity) { node.removeClass("fs-audit-" + severity); });
     if (entry && entry.count > 0 && entry.max_severity) {
       node.addClass("fs-audit fs-audit-" + entry.max_severity);

@@ -5,20 +5,20 @@
   "use strict";
 
   var TYPES = {
-    lambda_function: { label: "Lambda function", colour: "#d86613", shape: "round-rectangle" },
-    alb: { label: "Load balancer", colour: "#6b40d8", shape: "round-rectangle" },
-    api_gateway_rest: { label: "REST API", colour: "#c925d1", shape: "round-rectangle" },
-    api_gateway_v2: { label: "HTTP/WebSocket API", colour: "#a3195b", shape: "round-rectangle" },
-    sns_topic: { label: "SNS topic", colour: "#c7131f", shape: "ellipse" },
-    sqs_queue: { label: "SQS queue", colour: "#a0226c", shape: "round-rectangle" },
-    dynamodb_table: { label: "DynamoDB table", colour: "#3b48cc", shape: "round-rectangle" },
-    kinesis_stream: { label: "Kinesis stream", colour: "#0f7b8a", shape: "round-rectangle" },
-    s3_bucket: { label: "S3 bucket", colour: "#3f8624", shape: "round-rectangle" },
-    codecommit_repository: { label: "CodeCommit repository", colour: "#2e73b8", shape: "round-rectangle" },
-    eventbridge_rule: { label: "EventBridge rule", colour: "#8a6d00", shape: "ellipse" },
-    eventbridge_bus: { label: "EventBridge bus", colour: "#6b5a1e", shape: "round-rectangle" },
-    iam_role: { label: "IAM role", colour: "#5a6b7b", shape: "ellipse" },
-    unknown: { label: "Other", colour: "#8792a2", shape: "ellipse" }
+    lambda_function: { label: "Lambda function", colour: "#d86613", shape: "round-rectangle", noun: "function", nouns: "functions", plural: "Lambda functions" },
+    alb: { label: "Load balancer", colour: "#6b40d8", shape: "round-rectangle", noun: "load balancer", nouns: "load balancers", plural: "Load balancers" },
+    api_gateway_rest: { label: "REST API", colour: "#c925d1", shape: "round-rectangle", noun: "REST API", nouns: "REST APIs", plural: "REST APIs" },
+    api_gateway_v2: { label: "HTTP/WebSocket API", colour: "#a3195b", shape: "round-rectangle", noun: "HTTP/WebSocket API", nouns: "HTTP/WebSocket APIs", plural: "HTTP/WebSocket APIs" },
+    sns_topic: { label: "SNS topic", colour: "#c7131f", shape: "ellipse", noun: "topic", nouns: "topics", plural: "SNS topics" },
+    sqs_queue: { label: "SQS queue", colour: "#a0226c", shape: "round-rectangle", noun: "queue", nouns: "queues", plural: "SQS queues" },
+    dynamodb_table: { label: "DynamoDB table", colour: "#3b48cc", shape: "round-rectangle", noun: "table", nouns: "tables", plural: "DynamoDB tables" },
+    kinesis_stream: { label: "Kinesis stream", colour: "#0f7b8a", shape: "round-rectangle", noun: "stream", nouns: "streams", plural: "Kinesis streams" },
+    s3_bucket: { label: "S3 bucket", colour: "#3f8624", shape: "round-rectangle", noun: "bucket", nouns: "buckets", plural: "S3 buckets" },
+    codecommit_repository: { label: "CodeCommit repository", colour: "#2e73b8", shape: "round-rectangle", noun: "repository", nouns: "repositories", plural: "CodeCommit repositories" },
+    eventbridge_rule: { label: "EventBridge rule", colour: "#8a6d00", shape: "ellipse", noun: "rule", nouns: "rules", plural: "EventBridge rules" },
+    eventbridge_bus: { label: "EventBridge bus", colour: "#6b5a1e", shape: "round-rectangle", noun: "bus", nouns: "buses", plural: "EventBridge buses" },
+    iam_role: { label: "IAM role", colour: "#5a6b7b", shape: "ellipse", noun: "role", nouns: "roles", plural: "IAM roles" },
+    unknown: { label: "Other", colour: "#8792a2", shape: "ellipse", noun: "other", nouns: "others", plural: "Other resources" }
   };
   var KINDS = {
     alb: "#6b40d8", api_gateway: "#c925d1", api_gateway_v2: "#a3195b", sns: "#c7131f",

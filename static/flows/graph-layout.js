@@ -1,179 +1,152 @@
-/* Flowscope flow layout: sources on the left, functions in the middle, targets on the right.
+/* The graph page's layout: ELK's layered algorithm (elkjs, in a Web Worker) places what the
+ * overview draws; this file only sizes the boxes, calls ELK and moves boxes as groups open.
  *
- * A layered layout computed from edge direction alone, so the same graph always gets the same
- * positions (stable across reloads) and 10,000 nodes take milliseconds, not the seconds a
- * force-directed layout needs. Runs as a Web Worker (graph.js posts the graph here) and also
- * loads as a plain script, as the fallback when workers are unavailable.
- *
- * Input:  {nodes: [{id, type, group}], edges: [[sourceIndex, targetIndex], ...], options}
- * Output: {positions: Float64Array [x0, y0, x1, y1, ...]} in node order.
+ * Every item is a box (model units, centre x/y, width w, height h) that includes its label, so
+ * boxes that do not overlap mean names that do not overlap. An expanded group is laid out on
+ * its own (its resources and the edges among them); the top level then places collapsed cards,
+ * expanded groups (as boxes of their size) and loose resources. Opening a group in place grows
+ * its card into the group's box and pushes what lies right of it right and what lies below it
+ * down, by exactly the growth: order is kept and no two boxes come to overlap.
  */
 (function (scope) {
   "use strict";
 
-  var COLUMN_GAP = 230;   // between layers (room for a node label and an edge label)
-  var SUBCOLUMN_GAP = 190; // between the wrapped columns of one crowded layer
-  var ROW_GAP = 78;
-  var BAND_GAP = 120;     // between groups stacked vertically (room for the compound label)
+  var script = document.currentScript;
+  var workerUrl = script && script.dataset.elkWorker;
 
-  // Where a node with no edges at all goes: sources left, functions middle, the rest right.
-  var ISOLATED_RANK = {
-    lambda_function: 1, iam_role: 2, sqs_queue: 2, dynamodb_table: 2, eventbridge_bus: 2,
-    unknown: 2
+  // Drawing sizes (model units): a resource is a 34-unit icon with its name under it.
+  var ICON = 34, LABEL_GAP = 4, FONT = 12, LINE = 16, LABEL_MAX = 150;
+  var CARD_FONT = 12, CARD_TITLE_FONT = 13, CARD_PAD = 10;
+  var FRAME_PAD = 14, FRAME_TITLE = 22;
+
+  var ELK_OPTIONS = {
+    "elk.algorithm": "layered",
+    "elk.direction": "RIGHT",
+    "elk.spacing.nodeNode": "18",
+    "elk.layered.spacing.nodeNodeBetweenLayers": "46",
+    "elk.spacing.componentComponent": "36",
+    "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+    "elk.aspectRatio": "1.5"
   };
 
-  function compare(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
-
-  function layout(input) {
-    var nodes = input.nodes, n = nodes.length;
-    var out = [], inc = [], i, j;
-    for (i = 0; i < n; i++) { out.push([]); inc.push([]); }
-    input.edges.forEach(function (e) {
-      if (e[0] !== e[1]) { out[e[0]].push(e[1]); inc[e[1]].push(e[0]); }
-    });
-
-    // Visit in id order so cycle breaking (and everything after it) is deterministic.
-    var order = [];
-    for (i = 0; i < n; i++) order.push(i);
-    order.sort(function (a, b) { return compare(nodes[a].id, nodes[b].id); });
-
-    // Break cycles: an iterative DFS drops edges that point back to a node on the stack.
-    var STATE_NEW = 0, STATE_OPEN = 1, STATE_DONE = 2;
-    var state = new Uint8Array(n);
-    var dagOut = [];
-    for (i = 0; i < n; i++) dagOut.push([]);
-    order.forEach(function (root) {
-      if (state[root] !== STATE_NEW) return;
-      var stack = [[root, 0]];
-      state[root] = STATE_OPEN;
-      while (stack.length) {
-        var top = stack[stack.length - 1], v = top[0];
-        if (top[1] < out[v].length) {
-          var w = out[v][top[1]++];
-          if (state[w] === STATE_OPEN) continue; // back edge: ignored for ranking
-          dagOut[v].push(w);
-          if (state[w] === STATE_NEW) { state[w] = STATE_OPEN; stack.push([w, 0]); }
-        } else {
-          state[v] = STATE_DONE;
-          stack.pop();
-        }
-      }
-    });
-
-    // Longest path from the sources (Kahn's order over the acyclic edges).
-    var indegree = new Int32Array(n), rank = new Int32Array(n);
-    for (i = 0; i < n; i++) dagOut[i].forEach(function (w) { indegree[w]++; });
-    var queue = order.filter(function (v) { return indegree[v] === 0; }), head = 0;
-    while (head < queue.length) {
-      var v = queue[head++];
-      dagOut[v].forEach(function (w) {
-        if (rank[v] + 1 > rank[w]) rank[w] = rank[v] + 1;
-        if (--indegree[w] === 0) queue.push(w);
-      });
-    }
-    for (i = 0; i < n; i++) {
-      if (!out[i].length && !inc[i].length) {
-        var r = ISOLATED_RANK[nodes[i].type];
-        rank[i] = r === undefined ? 0 : r;
-      }
-    }
-    // A source feeding only deep layers is drawn next to what it feeds, not far left.
-    for (i = 0; i < n; i++) {
-      if (!inc[i].length && out[i].length) {
-        var nearest = Infinity;
-        out[i].forEach(function (w) { if (rank[w] < nearest) nearest = rank[w]; });
-        if (nearest - 1 > rank[i]) rank[i] = nearest - 1;
-      }
-    }
-
-    // Bands (one per group, in group order; ungrouped last), then layers within each band.
-    var bandIndex = new Map(), bands = [];
-    order.slice().sort(function (a, b) {
-      var ga = nodes[a].group || "\uffff", gb = nodes[b].group || "\uffff";
-      return compare(ga, gb);
-    }).forEach(function (v) {
-      var g = nodes[v].group || "";
-      if (!bandIndex.has(g)) { bandIndex.set(g, bands.length); bands.push({ group: g, layers: [] }); }
-    });
-    var maxRank = 0;
-    for (i = 0; i < n; i++) if (rank[i] > maxRank) maxRank = rank[i];
-    bands.forEach(function (band) { for (j = 0; j <= maxRank; j++) band.layers.push([]); });
-    order.forEach(function (v) { bands[bandIndex.get(nodes[v].group || "")].layers[rank[v]].push(v); });
-
-    // Order each layer by the mean position of its neighbours (one sweep each way), so
-    // edges mostly run straight across; ties fall back to type and id.
-    var position = new Float64Array(n);
-    function sortLayer(layer, neighbours) {
-      layer.forEach(function (v, k) {
-        var list = neighbours[v], sum = 0, count = 0;
-        list.forEach(function (w) { if (rank[w] !== rank[v]) { sum += position[w]; count++; } });
-        layer.key = layer.key || new Map();
-        layer.key.set(v, count ? sum / count : k);
-      });
-      layer.sort(function (a, b) {
-        return (layer.key.get(a) - layer.key.get(b)) || compare(nodes[a].type, nodes[b].type) ||
-          compare(nodes[a].id, nodes[b].id);
-      });
-      layer.key = null;
-      layer.forEach(function (v, k) { position[v] = k; });
-    }
-    bands.forEach(function (band) {
-      band.layers.forEach(function (layer) {
-        layer.sort(function (a, b) {
-          return compare(nodes[a].type, nodes[b].type) || compare(nodes[a].id, nodes[b].id);
-        });
-        layer.forEach(function (v, k) { position[v] = k; });
-      });
-    });
-    bands.forEach(function (band) {
-      for (j = 1; j <= maxRank; j++) sortLayer(band.layers[j], inc);
-      for (j = maxRank - 1; j >= 0; j--) sortLayer(band.layers[j], out);
-    });
-
-    // Crowded layers wrap into several columns so big graphs stay roughly square.
-    var maxRows = Math.max(10, Math.ceil(Math.sqrt(n) * 1.1));
-    var subColumns = [];
-    for (j = 0; j <= maxRank; j++) subColumns.push(1);
-    bands.forEach(function (band) {
-      band.rows = 1;
-      band.layers.forEach(function (layer, r) {
-        var cols = Math.max(1, Math.ceil(layer.length / maxRows));
-        if (cols > subColumns[r]) subColumns[r] = cols;
-        band.rows = Math.max(band.rows, Math.ceil(layer.length / cols));
-      });
-    });
-    var columnX = [], x = 0;
-    for (j = 0; j <= maxRank; j++) {
-      columnX.push(x);
-      x += (subColumns[j] - 1) * SUBCOLUMN_GAP + COLUMN_GAP;
-    }
-
-    var positions = new Float64Array(2 * n), top = 0;
-    bands.forEach(function (band) {
-      band.layers.forEach(function (layer, r) {
-        var cols = Math.max(1, Math.ceil(layer.length / maxRows));
-        var rows = Math.ceil(layer.length / cols);
-        var offset = (band.rows - rows) * ROW_GAP / 2; // centre short layers in their band
-        layer.forEach(function (v, k) {
-          var col = Math.floor(k / rows), row = k % rows;
-          // Odd wrapped columns shift half a row so their edges do not hide behind nodes.
-          positions[2 * v] = columnX[r] + col * SUBCOLUMN_GAP;
-          positions[2 * v + 1] = top + offset + row * ROW_GAP + (col % 2 ? ROW_GAP / 2 : 0);
-        });
-      });
-      top += band.rows * ROW_GAP + BAND_GAP;
-    });
-    return { positions: positions };
+  var measureContext = null;
+  function textWidth(text, size, bold) {
+    if (!measureContext) measureContext = document.createElement("canvas").getContext("2d");
+    measureContext.font = (bold ? "bold " : "") + size + "px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+    return measureContext.measureText(text).width;
   }
 
-  scope.FlowscopeLayout = layout;
+  function resourceBox(label) {
+    var w = Math.min(LABEL_MAX, textWidth(label, FONT) + 6);
+    return { w: Math.max(ICON + 12, Math.ceil(w)), h: ICON + LABEL_GAP + LINE };
+  }
 
-  var isWorker = typeof WorkerGlobalScope !== "undefined" && scope instanceof WorkerGlobalScope;
-  if (isWorker) {
-    scope.onmessage = function (event) {
-      var result = layout(event.data);
-      result.request = event.data.request;
-      scope.postMessage(result, [result.positions.buffer]);
+  function cardBox(title, summary) {
+    var w = Math.max(textWidth(title, CARD_TITLE_FONT, true), textWidth(summary, CARD_FONT) + 0);
+    return { w: Math.ceil(Math.min(280, Math.max(120, w + 2 * CARD_PAD))), h: 2 * CARD_PAD + 2 * LINE + 2 };
+  }
+
+  var elk = null;
+  function engine() {
+    if (!elk) {
+      if (!scope.ELK) throw new Error("elkjs did not load");
+      elk = workerUrl ? new scope.ELK({ workerUrl: workerUrl }) : new scope.ELK();
+    }
+    return elk;
+  }
+
+  /* items: [{id, w, h}], edges: [[sourceId, targetId]], aspectRatio (optional, width/height)
+   * → Promise<Map id → {x, y}> (box centres, top-left of the drawing at 0,0). */
+  function layered(items, edges, aspectRatio) {
+    if (!items.length) return Promise.resolve(new Map());
+    var known = new Set(items.map(function (i) { return i.id; })), seen = new Set();
+    var options = Object.assign({}, ELK_OPTIONS);
+    // Unconnected parts are packed in rows to about the screen's proportions.
+    if (aspectRatio > 0 && isFinite(aspectRatio)) options["elk.aspectRatio"] = String(Math.round(aspectRatio * 100) / 100);
+    var graph = {
+      id: "root", layoutOptions: options,
+      children: items.map(function (i) { return { id: i.id, width: i.w, height: i.h }; }),
+      edges: []
     };
+    edges.forEach(function (pair) {
+      var key = pair[0] + "\u0001" + pair[1];
+      if (pair[0] === pair[1] || seen.has(key) || !known.has(pair[0]) || !known.has(pair[1])) return;
+      seen.add(key);
+      graph.edges.push({ id: "e" + graph.edges.length, sources: [pair[0]], targets: [pair[1]] });
+    });
+    return engine().layout(graph).then(function (result) {
+      var map = new Map();
+      result.children.forEach(function (c) { map.set(c.id, { x: c.x + c.width / 2, y: c.y + c.height / 2 }); });
+      return map;
+    });
   }
-})(typeof self !== "undefined" ? self : this);
+
+  function bounds(boxes) {
+    var b = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+    boxes.forEach(function (box) {
+      b.x1 = Math.min(b.x1, box.x - box.w / 2); b.x2 = Math.max(b.x2, box.x + box.w / 2);
+      b.y1 = Math.min(b.y1, box.y - box.h / 2); b.y2 = Math.max(b.y2, box.y + box.h / 2);
+    });
+    return b;
+  }
+
+  /* Lays out one group's resources; the result is relative to the frame's top-left corner
+   * and gives the frame's size. */
+  function layoutGroup(members, edges) {
+    return layered(members, edges).then(function (positions) {
+      var boxes = members.map(function (m) {
+        var p = positions.get(m.id);
+        return { id: m.id, x: p.x, y: p.y, w: m.w, h: m.h };
+      });
+      var b = bounds(boxes), inner = new Map();
+      boxes.forEach(function (box) {
+        inner.set(box.id, { x: box.x - b.x1 + FRAME_PAD, y: box.y - b.y1 + FRAME_PAD + FRAME_TITLE });
+      });
+      return { inner: inner, w: b.x2 - b.x1 + 2 * FRAME_PAD, h: b.y2 - b.y1 + 2 * FRAME_PAD + FRAME_TITLE };
+    });
+  }
+
+  /* Grows box `grown` (its id, old centre and size) to size w×h anchored at its top-left, and
+   * moves the other top-level boxes out of its way. boxes: Map id → {x, y, w, h}, changed in
+   * place. Returns the grown box's new centre. */
+  function growInPlace(boxes, id, w, h) {
+    var old = boxes.get(id), x1 = old.x - old.w / 2, y1 = old.y - old.h / 2;
+    var dx = Math.max(0, w - old.w), dy = Math.max(0, h - old.h), eps = 0.5;
+    boxes.forEach(function (box, other) {
+      if (other === id) return;
+      if (box.x - box.w / 2 >= x1 - eps) box.x += dx;
+      if (box.y - box.h / 2 >= y1 - eps) box.y += dy;
+    });
+    var centre = { x: x1 + w / 2, y: y1 + h / 2 };
+    boxes.set(id, { x: centre.x, y: centre.y, w: w, h: h });
+    return centre;
+  }
+
+  function overlaps(a, b, margin) {
+    return Math.abs(a.x - b.x) * 2 < a.w + b.w + 2 * margin && Math.abs(a.y - b.y) * 2 < a.h + b.h + 2 * margin;
+  }
+
+  /* A new box near where the fresh layout wanted it but clear of every placed box: slid down
+   * (then right) until it fits. */
+  function placeClear(box, placed, margin) {
+    var candidate = { x: box.x, y: box.y, w: box.w, h: box.h };
+    for (var tries = 0; tries < 400; tries++) {
+      var hit = null;
+      for (var i = 0; i < placed.length; i++) {
+        if (overlaps(candidate, placed[i], margin)) { hit = placed[i]; break; }
+      }
+      if (!hit) return candidate;
+      candidate.y = hit.y + hit.h / 2 + margin + candidate.h / 2;
+      if (tries % 40 === 39) { candidate.x += candidate.w + margin; candidate.y = box.y; }
+    }
+    return candidate;
+  }
+
+  scope.FlowscopeLayout = {
+    layered: layered, layoutGroup: layoutGroup, growInPlace: growInPlace, placeClear: placeClear,
+    overlaps: overlaps, bounds: bounds, resourceBox: resourceBox, cardBox: cardBox,
+    sizes: { ICON: ICON, FONT: FONT, CARD_FONT: CARD_FONT, CARD_TITLE_FONT: CARD_TITLE_FONT,
+             LABEL_GAP: LABEL_GAP, LINE: LINE, LABEL_MAX: LABEL_MAX, FRAME_PAD: FRAME_PAD,
+             FRAME_TITLE: FRAME_TITLE, CARD_PAD: CARD_PAD }
+  };
+})(window);

@@ -1,4 +1,7 @@
-/* Flowscope graph page: Cytoscape view, find and filter, inspector, live sync, export.
+/* Flowscope graph page: the overview on the Cytoscape canvas, groups that open in place,
+ * find and filter, selection and deep links, legend, export. The overview's model is in
+ * graph-overview.js, the layout in graph-layout.js (ELK), the canvas style in graph-styles.js,
+ * sync and the live socket in graph-sync.js, the inspector in graph-inspector.js.
  *
  * Everything that came from AWS (names, ARNs, tags, route keys, descriptions, error messages)
  * reaches the page through textContent or a Cytoscape label, never through innerHTML: the
@@ -7,8 +10,6 @@
 (function () {
   "use strict";
 
-  // ---------------------------------------------------------------- configuration
-
   var DEFAULT_CONFIG = {
     graph_url: "/api/graph/", node_url_prefix: "/api/nodes/", sync_url: "/api/sync/",
     status_url: "/api/status/", ws_path: "/ws/live/", focus: null, history_url: "/history/",
@@ -16,33 +17,45 @@
   };
   var config = readConfig();
 
-  // Past these sizes the page switches to the cheap drawing: no icons, straight edges,
-  // texture while panning, WebGL where the browser has it, layout in a worker.
+  // Past this many drawn elements the page switches to the cheap drawing: no icons, straight
+  // edges, texture while panning, WebGL where the browser has a GPU.
   var BIG_GRAPH_NODES = 1500;
-  var WORKER_LAYOUT_NODES = 800;
-  var LABEL_ZOOM = 0.55; // big graphs: node names and arrowheads from this zoom on
   var MAX_SEARCH_RESULTS = 25;
-  var POSITIONS_KEY = "flowscope.positions.v1.";
-
-  var C = window.FlowscopeCommon;
+  var POSITIONS_KEY = "flowscope.positions.v2.";
+  var C = window.FlowscopeCommon, Overview = window.FlowscopeOverview, Layout = window.FlowscopeLayout;
   var TYPES = C.TYPES, KINDS = C.KINDS, KIND_LABELS = C.KIND_LABELS;
-  var el = C.el, clear = C.clear, typeInfo = C.typeInfo, coloured = C.coloured, swatch = C.swatch;
-  var plural = C.plural;
+  var el = C.el, clear = C.clear, typeInfo = C.typeInfo, swatch = C.swatch, plural = C.plural;
+  var S = Layout.sizes;
+  // Labels are drawn at FONT model units; below this zoom they would be under 8 px on screen.
+  var LEGIBLE_ZOOM = 8 / Math.min(S.FONT, S.CARD_FONT);
+  var MAX_FIT_ZOOM = 1.25;
 
   var state = {
     doc: null, cy: null, nodes: new Map(), edgesOut: new Map(), edgesIn: new Map(),
-    derivedStack: new Map(), big: false, groupBy: "none", groupTag: "",
-    hiddenTypes: new Set(), hiddenKinds: new Set(), region: "", stack: "", tag: "",
+    derivedStack: new Map(), big: false, groupBy: "stack", groupTag: "", showRoles: false,
+    expanded: new Set(), collapsed: new Set(), view: null, boxes: new Map(), inner: new Map(),
+    undo: null, hiddenTypes: new Set(), hiddenKinds: new Set(), region: "", stack: "", tag: "",
     neighbourhood: null, path: null, selected: null, syncing: false, readyAt: null,
     layoutRequest: 0, listeners: {}, openListeners: [], timings: {}
   };
 
-  // The handle the browser tests, the benchmark and the next pages use.
+  // The handle the browser tests, the benchmarks and the page's other scripts use.
   window.flowscope = {
     state: state, config: config,
     get cy() { return state.cy; },
-    select: function (arn) { selectNode(arn, { push: true, center: true }); },
+    select: function (arn) { return selectNode(arn, { push: true, center: true }); },
     refresh: function () { return refreshGraph(); },
+    // The element standing for a resource on the canvas: itself, or its collapsed group's card.
+    shownAs: function (arn) { return state.view ? state.view.shownAs.get(arn) || null : null; },
+    membersOf: function (id) {
+      var group = state.view && state.view.groups.get(id);
+      return group ? group.members.slice() : [id];
+    },
+    groups: function () { return describeGroups(); },
+    expand: function (id) { return expandGroup(id); },
+    collapse: function (id) { return collapseGroup(id); },
+    view: function () { return describeView(); },
+    fit: function () { fitView(); },
     // The live connection, for the page's other scripts (live.js); the socket stays private.
     // subscribe: fn(message) for every message of that type the server pushes.
     subscribe: function (type, fn) { (state.listeners[type] = state.listeners[type] || []).push(fn); },
@@ -50,7 +63,7 @@
     // (whatever was pushed meanwhile was lost: this is when to ask for a "resume").
     onOpen: function (fn) { state.openListeners.push(fn); },
     // send: one JSON message to the server; false (nothing sent) while the socket is not open.
-    send: function (message) { return sendLive(message); }
+    send: function (message) { return sync.send(message); }
   };
 
   function readConfig() {
@@ -69,8 +82,6 @@
     if (pathname.indexOf(prefix) !== 0) return null;
     try { return decodeURIComponent(pathname.slice(prefix.length)) || null; } catch (e) { return null; }
   }
-
-  // ---------------------------------------------------------------- DOM helpers (text only)
 
   function $(id) { return document.getElementById(id); }
 
@@ -97,8 +108,6 @@
     banner.textContent = text || "";
   }
 
-  // ---------------------------------------------------------------- the graph document
-
   function fetchJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -110,6 +119,13 @@
         return response.json();
       });
   }
+
+  var sync = window.FlowscopeSync({
+    state: state, config: config, fetchJSON: fetchJSON, showBanner: showBanner,
+    refreshGraph: function () { return refreshGraph(); }
+  });
+
+  // ---------------------------------------------------------------- the graph document
 
   function indexDocument(doc) {
     state.doc = doc;
@@ -134,67 +150,40 @@
       state.edgesOut.get(e.source).push(e);
       state.edgesIn.get(e.target).push(e);
     });
-    // Only functions carry the stack tag; a queue or topic joins its functions' stack when
-    // every function it touches agrees on one.
+    deriveStacks(doc);
+  }
+
+  function deriveStacks(doc) {
+    // Only functions carry the stack tag; a queue, topic or table joins the stack of what it
+    // is wired to when all of that agrees on one stack, a step at a time (a queue's dead-letter
+    // queue follows the queue). Roles are shared too widely to say.
     state.derivedStack = new Map();
+    var pending = [];
     doc.nodes.forEach(function (n) {
-      if (n.attributes.stack) { state.derivedStack.set(n.id, n.attributes.stack); return; }
-      var stacks = new Set();
-      (state.edgesOut.get(n.id) || []).concat(state.edgesIn.get(n.id) || []).forEach(function (e) {
-        var other = state.nodes.get(e.source === n.id ? e.target : e.source);
-        if (other && other.attributes.stack) stacks.add(other.attributes.stack);
-      });
-      if (stacks.size === 1) state.derivedStack.set(n.id, stacks.values().next().value);
+      if (n.attributes.stack) state.derivedStack.set(n.id, n.attributes.stack);
+      else if (n.type !== "iam_role") pending.push(n);
     });
+    for (var round = 0; round < 3 && pending.length; round++) {
+      var found = [];
+      pending = pending.filter(function (n) {
+        var stacks = new Set();
+        (state.edgesOut.get(n.id) || []).concat(state.edgesIn.get(n.id) || []).forEach(function (e) {
+          if (e.kind === "execution_role") return;
+          var stack = state.derivedStack.get(e.source === n.id ? e.target : e.source);
+          if (stack) stacks.add(stack);
+        });
+        if (stacks.size !== 1) return true;
+        found.push([n.id, stacks.values().next().value]);
+        return false;
+      });
+      if (!found.length) break;
+      found.forEach(function (pair) { state.derivedStack.set(pair[0], pair[1]); });
+    }
   }
 
   function tagsOf(node) {
     var tags = node.attributes.tags;
     return tags && typeof tags === "object" && !Array.isArray(tags) ? tags : {};
-  }
-
-  function groupOf(node) {
-    if (state.groupBy === "stack") return state.derivedStack.get(node.id) || "";
-    if (state.groupBy === "region") return node.region || "global";
-    if (state.groupBy === "tag" && state.groupTag) {
-      var value = tagsOf(node)[state.groupTag];
-      return value === undefined ? "" : String(value);
-    }
-    return "";
-  }
-
-  function groupId(group) { return group ? "group\u0000" + state.groupBy + "\u0000" + group : null; }
-
-  function edgeLabel(edge) {
-    var a = edge.attributes;
-    var detail = a.route_key || [a.method, a.path].filter(Boolean).join(" ") ||
-      (Array.isArray(a.events) ? a.events.slice(0, 2).join(",") : "") || a.condition || "";
-    var label = (KIND_LABELS[edge.kind] || edge.kind) + (detail ? " " + detail : "");
-    return label.length > 34 ? label.slice(0, 33) + "…" : label;
-  }
-
-  function hasProblem(node) {
-    var a = node.attributes;
-    if ((a.unmatched_permissions || []).length || a.resource_policy_error) return true;
-    return (state.edgesIn.get(node.id) || []).some(function (e) { return e.attributes.permitted === false; });
-  }
-
-  function nodeData(node) {
-    var type = TYPES[node.type] ? node.type : "unknown";
-    var data = {
-      id: node.id, label: node.name || node.id, type: type, region: node.region || "",
-      colour: TYPES[type].colour, shape: TYPES[type].shape
-    };
-    if (!state.big) data.icon = iconUrl(type);
-    if (hasProblem(node)) data.problem = 1;
-    return data;
-  }
-
-  function edgeData(edge) {
-    var data = { id: edge.id, source: edge.source, target: edge.target, kind: edge.kind,
-                 label: edgeLabel(edge), colour: KINDS[edge.kind] || "#4a5568" };
-    if (edge.attributes.permitted === false) data.denied = 1;
-    return data;
   }
 
   function usableEdges() {
@@ -203,130 +192,18 @@
     });
   }
 
-  // ---------------------------------------------------------------- layout
-
-  var layoutWorker = null;
-
-  function layoutInput() {
-    var index = new Map(), nodes = [];
-    state.doc.nodes.forEach(function (n, i) {
-      index.set(n.id, i);
-      nodes.push({ id: n.id, type: n.type, group: groupOf(n) });
-    });
-    var edges = usableEdges().map(function (e) { return [index.get(e.source), index.get(e.target)]; });
-    return { nodes: nodes, edges: edges };
+  function edgeLabel(edge) {
+    var a = edge.attributes;
+    var detail = a.route_key || [a.method, a.path].filter(Boolean).join(" ") ||
+      (Array.isArray(a.events) ? a.events.slice(0, 2).join(",") : "") || a.condition || "";
+    var label = (KIND_LABELS[edge.kind] || edge.kind) + (detail ? " " + detail : "");
+    return label.length > 40 ? label.slice(0, 39) + "…" : label;
   }
 
-  function computeLayout() {
-    var input = layoutInput();
-    var request = ++state.layoutRequest;
-    var toMap = function (positions) {
-      var map = new Map();
-      input.nodes.forEach(function (n, i) { map.set(n.id, { x: positions[2 * i], y: positions[2 * i + 1] }); });
-      return map;
-    };
-    if (input.nodes.length < WORKER_LAYOUT_NODES || typeof Worker === "undefined") {
-      state.layoutSource = "main";
-      return Promise.resolve(toMap(window.FlowscopeLayout(input).positions));
-    }
-    state.layoutSource = "worker";
-    return new Promise(function (resolve) {
-      try {
-        if (!layoutWorker) layoutWorker = new Worker($("fs-layout-script").src);
-      } catch (e) {
-        state.layoutSource = "main";
-        resolve(toMap(window.FlowscopeLayout(input).positions));
-        return;
-      }
-      input.request = request;
-      layoutWorker.onmessage = function (event) {
-        if (event.data.request === request) resolve(toMap(event.data.positions));
-      };
-      layoutWorker.onerror = function () {
-        layoutWorker = null;
-        state.layoutSource = "main";
-        resolve(toMap(window.FlowscopeLayout(input).positions));
-      };
-      layoutWorker.postMessage(input);
-    });
-  }
-
-  function positionsKey() {
-    return POSITIONS_KEY + state.groupBy + (state.groupBy === "tag" ? ":" + state.groupTag : "");
-  }
-
-  function storedPositions() {
-    try { return JSON.parse(localStorage.getItem(positionsKey()) || "{}") || {}; } catch (e) { return {}; }
-  }
-
-  function storePositions(nodes) {
-    var stored = storedPositions();
-    nodes.forEach(function (n) {
-      if (!n.isParent()) stored[n.id()] = [Math.round(n.position("x")), Math.round(n.position("y"))];
-    });
-    try { localStorage.setItem(positionsKey(), JSON.stringify(stored)); } catch (e) { /* quota: positions stay computed */ }
-  }
-
-  function placed(layout) {
-    // Nodes the user dragged keep their spot (by ARN) across reloads and syncs.
-    var stored = storedPositions();
-    Object.keys(stored).forEach(function (id) {
-      if (layout.has(id)) layout.set(id, { x: stored[id][0], y: stored[id][1] });
-    });
-    return layout;
-  }
-
-  // ---------------------------------------------------------------- Cytoscape
-
-  function stylesheet(big, detail) {
-    // detail: names and arrowheads. Big graphs drawn whole get neither (see bindDetail).
-    var labels = detail;
-    var style = [
-      { selector: "node", style: {
-        "label": labels ? "data(label)" : "", "font-size": 11, "color": "#1f2933", "text-valign": "bottom",
-        // Ellipsis trims labels a character at a time with a text measurement each: fine
-        // for a few hundred nodes, seconds for thousands. Big graphs show names whole.
-        "text-margin-y": 5, "text-max-width": 150, "text-wrap": big ? "none" : "ellipsis",
-        "width": 34, "height": 34, "background-color": "#8792a2", "border-width": 0,
-        "min-zoomed-font-size": big ? 9 : 6, "text-background-color": "#ffffff",
-        "text-background-opacity": big ? 0 : 0.75, "text-background-padding": 1
-      } },
-      { selector: "edge", style: {
-        "width": 1.6, "line-color": "#4a5568", "target-arrow-color": "#4a5568",
-        "target-arrow-shape": detail ? "triangle" : "none", "arrow-scale": 0.9,
-        "curve-style": big ? "straight" : "bezier",
-        "label": big ? "" : "data(label)", "font-size": 9, "color": "#3e4c59",
-        "text-rotation": "autorotate", "text-background-color": "#ffffff",
-        "text-background-opacity": 0.85, "text-background-padding": 1,
-        "min-zoomed-font-size": 7
-      } }
-    ];
-    // Colour, shape and icon travel in each element's data and are mapped by a single rule:
-    // one selector per type and kind made styling 5,000 elements measurably slower.
-    style.push({ selector: "node[colour]", style: { "background-color": "data(colour)", "shape": "data(shape)" } });
-    if (!big) {
-      style.push({ selector: "node[icon]", style: {
-        "background-image": "data(icon)", "background-width": "70%", "background-height": "70%" } });
-    }
-    style.push({ selector: "edge[colour]", style: { "line-color": "data(colour)", "target-arrow-color": "data(colour)" } });
-    style.push(
-      { selector: 'edge[kind = "execution_role"]', style: { "line-style": "dotted", "width": 1 } },
-      { selector: "edge[denied]", style: { "line-color": "#d0021b", "target-arrow-color": "#d0021b",
-                                           "line-style": "dashed", "width": 2.4 } },
-      { selector: "node[problem]", style: { "border-width": 3, "border-color": "#d0021b" } },
-      { selector: "node.fs-group", style: {
-        "label": "data(label)", "text-valign": "top", "text-halign": "center", "font-size": 13,
-        "font-weight": "bold", "color": "#334e68", "background-color": "#f0f4f8",
-        "background-opacity": 1, "border-width": 1, "border-color": "#bcccdc", "shape": "round-rectangle",
-        "padding": 18, "text-margin-y": -4, "text-background-opacity": 0
-      } },
-      { selector: "node.fs-match", style: { "border-width": 4, "border-color": "#f0b429" } },
-      { selector: "node:selected", style: { "border-width": 4, "border-color": "#0b69a3" } },
-      { selector: ".fs-dim", style: { "opacity": 0.15 } },
-      { selector: "edge.fs-path", style: { "width": 3 } },
-      { selector: ".fs-hidden", style: { "display": "none" } }
-    );
-    return style;
+  function hasProblem(node) {
+    var a = node.attributes;
+    if ((a.unmatched_permissions || []).length || a.resource_policy_error) return true;
+    return (state.edgesIn.get(node.id) || []).some(function (e) { return e.attributes.permitted === false; });
   }
 
   var iconBase = null;
@@ -336,6 +213,285 @@
       iconBase = src.slice(0, src.lastIndexOf("/") + 1) + "icons/";
     }
     return iconBase + type + ".svg";
+  }
+
+  // ---------------------------------------------------------------- the overview and its layout
+
+  function buildView() {
+    state.view = Overview.build({
+      nodes: state.nodes, edges: usableEdges(), derivedStack: state.derivedStack, tagsOf: tagsOf
+    }, { groupBy: state.groupBy, groupTag: state.groupTag, showRoles: state.showRoles,
+         expanded: state.expanded, collapsed: state.collapsed });
+    return state.view;
+  }
+
+  function resourceLabel(node) { return node.name || node.id; }
+
+  function itemSize(id) {
+    var group = state.view.groups.get(id);
+    if (group && !group.expanded) return Layout.cardBox(group.label, group.summary);
+    if (group) { var inner = state.inner.get(id); return { w: inner.w, h: inner.h }; }
+    return Layout.resourceBox(resourceLabel(state.nodes.get(id)));
+  }
+
+  function topOf(id) {
+    // The top-level item an element sits in: its expanded group's frame, or itself.
+    var gid = state.view.memberOf.get(id);
+    return gid && state.view.groups.get(gid).expanded && state.view.shownAs.get(id) === id ? gid : id;
+  }
+
+  function topLevelIds() {
+    var ids = [];
+    state.view.resources.forEach(function (node) { if (topOf(node.id) === node.id) ids.push(node.id); });
+    state.view.groups.forEach(function (group, id) { ids.push(id); });
+    return ids;
+  }
+
+  function groupLayout(group) {
+    var members = group.members.filter(function (id) { return state.view.shownAs.get(id) === id; })
+      .map(function (id) { var size = itemSize(id); return { id: id, w: size.w, h: size.h }; });
+    var memberSet = new Set(group.members), edges = [];
+    state.view.edges.forEach(function (e) {
+      if (memberSet.has(e.source) && memberSet.has(e.target)) edges.push([e.source, e.target]);
+    });
+    return Layout.layoutGroup(members, edges);
+  }
+
+  function topEdges() {
+    return state.view.edges.map(function (e) { return [topOf(e.source), topOf(e.target)]; });
+  }
+
+  // A fresh layout of the whole view: each expanded group, then the top level.
+  function freshLayout() {
+    var request = ++state.layoutRequest;
+    var expanded = [];
+    state.view.groups.forEach(function (group) { if (group.expanded) expanded.push(group); });
+    return Promise.all(expanded.map(function (group) {
+      return groupLayout(group).then(function (result) { return [group.id, result]; });
+    })).then(function (results) {
+      var inner = new Map(results);
+      state.inner = inner;
+      var items = topLevelIds().map(function (id) { var s = itemSize(id); return { id: id, w: s.w, h: s.h }; });
+      var cy = state.cy, box = $("fs-graph");
+      var aspect = (cy ? cy.width() : box.clientWidth) / Math.max(1, cy ? cy.height() : box.clientHeight);
+      return Layout.layered(items, topEdges(), aspect).then(function (positions) {
+        var boxes = new Map();
+        items.forEach(function (item) {
+          var p = positions.get(item.id);
+          boxes.set(item.id, { x: p.x, y: p.y, w: item.w, h: item.h });
+        });
+        return { request: request, boxes: boxes, inner: inner };
+      });
+    });
+  }
+
+  // After a sync: what was drawn stays where it was; what is new goes where the fresh layout
+  // put it relative to a neighbour that was already drawn, clear of everything placed.
+  function mergeLayout(fresh, oldBoxes, oldInner) {
+    var boxes = new Map(), placed = [], fresher = [];
+    fresh.boxes.forEach(function (box, id) {
+      var old = oldBoxes.get(id);
+      if (old) {
+        var kept = { x: old.x - old.w / 2 + box.w / 2, y: old.y - old.h / 2 + box.h / 2, w: box.w, h: box.h };
+        boxes.set(id, kept);
+      } else {
+        fresher.push(id);
+      }
+    });
+    // Innards of groups that stayed open: members keep their spot in the frame.
+    fresh.inner.forEach(function (inner, gid) {
+      var before = oldInner.get(gid);
+      if (!before || !boxes.has(gid)) return;
+      var kept = new Map(), news = [];
+      inner.inner.forEach(function (p, id) {
+        if (before.inner.has(id)) kept.set(id, before.inner.get(id)); else news.push(id);
+      });
+      var boxesIn = [];
+      kept.forEach(function (p, id) { var s = itemSize(id); boxesIn.push({ x: p.x, y: p.y, w: s.w, h: s.h }); });
+      news.forEach(function (id) {
+        var s = itemSize(id), p = inner.inner.get(id);
+        var spot = Layout.placeClear({ x: p.x, y: p.y, w: s.w, h: s.h }, boxesIn, 8);
+        kept.set(id, { x: spot.x, y: spot.y });
+        boxesIn.push(spot);
+      });
+      var b = Layout.bounds(boxesIn), old = oldBoxes.get(gid);
+      var shiftX = S.FRAME_PAD - b.x1, shiftY = S.FRAME_PAD + S.FRAME_TITLE - b.y1;
+      kept.forEach(function (p) { p.x += shiftX; p.y += shiftY; });
+      var w = b.x2 - b.x1 + 2 * S.FRAME_PAD, h = b.y2 - b.y1 + 2 * S.FRAME_PAD + S.FRAME_TITLE;
+      // Members stay put on the canvas: the frame moves around them as they came and went.
+      var left = old.x - old.w / 2 - shiftX, top = old.y - old.h / 2 - shiftY;
+      boxes.set(gid, { x: left + w / 2, y: top + h / 2, w: w, h: h });
+      fresh.inner.set(gid, { inner: kept, w: w, h: h });
+    });
+    // Boxes that grew may now touch a neighbour: settle them in order, old ones first.
+    var order = Array.from(boxes.keys());
+    order.forEach(function (id) {
+      var box = boxes.get(id), spot = Layout.placeClear(box, placed, 6);
+      boxes.set(id, spot);
+      placed.push(spot);
+    });
+    fresher.forEach(function (id) {
+      var box = fresh.boxes.get(id), anchor = null;
+      topEdges().some(function (pair) {
+        var other = pair[0] === id ? pair[1] : pair[1] === id ? pair[0] : null;
+        if (other && oldBoxes.has(other) && boxes.has(other)) { anchor = other; return true; }
+        return false;
+      });
+      var x = box.x, y = box.y;
+      if (anchor) {
+        x = boxes.get(anchor).x + (box.x - fresh.boxes.get(anchor).x);
+        y = boxes.get(anchor).y + (box.y - fresh.boxes.get(anchor).y);
+      } else if (placed.length) {
+        var b = Layout.bounds(placed);
+        y = b.y2 + 40 + box.h / 2;
+        x = b.x1 + box.w / 2 + (box.x - Layout.bounds(Array.from(fresh.boxes.values())).x1);
+      }
+      var spot = Layout.placeClear({ x: x, y: y, w: box.w, h: box.h }, placed, 6);
+      boxes.set(id, spot);
+      placed.push(spot);
+    });
+    state.boxes = boxes;
+    state.inner = fresh.inner;
+  }
+
+  function positionOf(id) {
+    // Cytoscape's position of a drawn element from the layout boxes (box centre; a resource's
+    // icon sits at the top of its box, its name under it).
+    var gid = state.view.memberOf.get(id), box;
+    if (gid && state.boxes.has(gid) && state.view.groups.get(gid).expanded) {
+      var frame = state.boxes.get(gid), p = state.inner.get(gid).inner.get(id);
+      box = { x: frame.x - frame.w / 2 + p.x, y: frame.y - frame.h / 2 + p.y, h: itemSize(id).h };
+    } else {
+      box = state.boxes.get(id);
+    }
+    if (!box) return { x: 0, y: 0 };
+    if (state.view.groups.has(id)) return { x: box.x, y: box.y };
+    return { x: box.x, y: box.y - box.h / 2 + S.ICON / 2 };
+  }
+
+  function storedPositions() {
+    try { return JSON.parse(localStorage.getItem(positionsKey()) || "{}") || {}; } catch (e) { return {}; }
+  }
+
+  function positionsKey() {
+    return POSITIONS_KEY + state.groupBy + (state.groupBy === "tag" ? ":" + state.groupTag : "");
+  }
+
+  function applyStoredPositions() {
+    // Top-level items the user dragged keep their spot (by id) across reloads and syncs.
+    var stored = storedPositions();
+    Object.keys(stored).forEach(function (id) {
+      var box = state.boxes.get(id);
+      if (box && !(state.view.groups.get(id) || {}).expanded) {
+        box.x = stored[id][0];
+        box.y = stored[id][1] + (state.view.groups.has(id) ? 0 : box.h / 2 - S.ICON / 2);
+      }
+    });
+  }
+
+  function storePosition(node) {
+    var stored = storedPositions();
+    stored[node.id()] = [Math.round(node.position("x")), Math.round(node.position("y"))];
+    try { localStorage.setItem(positionsKey(), JSON.stringify(stored)); } catch (e) { /* quota */ }
+  }
+
+  // ---------------------------------------------------------------- Cytoscape elements
+
+  function nodeData(node) {
+    var type = TYPES[node.type] ? node.type : "unknown";
+    var size = itemSize(node.id);
+    var data = {
+      id: node.id, label: resourceLabel(node), type: type, region: node.region || "",
+      colour: TYPES[type].colour, shape: TYPES[type].shape, w: size.w, h: size.h
+    };
+    if (!state.big) data.icon = iconUrl(type);
+    if (hasProblem(node)) data.problem = 1;
+    var gid = state.view.memberOf.get(node.id);
+    if (gid && state.view.groups.get(gid).expanded) data.parent = gid;
+    return data;
+  }
+
+  function groupData(group) {
+    if (group.expanded) return { id: group.id, label: group.label, type: "group", members: group.members.length };
+    var size = itemSize(group.id);
+    return { id: group.id, label: group.label + "\n" + group.summary, title: group.label, type: "group",
+             collapsed: 1, members: group.members.length, w: size.w, h: size.h };
+  }
+
+  function edgeData(edge) {
+    if (edge.aggregated) {
+      return { id: edge.id, source: edge.source, target: edge.target, kind: edge.kind, aggregated: 1,
+               count: edge.count, label: Overview.aggregateLabel(edge),
+               colour: edge.kinds.size === 1 ? KINDS[edge.kind] || "#627d98" : "#627d98" };
+    }
+    var data = { id: edge.id, source: edge.source, target: edge.target, kind: edge.kind,
+                 label: edgeLabel(edge.edge), colour: KINDS[edge.kind] || "#4a5568" };
+    if (edge.edge.attributes.permitted === false) data.denied = 1;
+    return data;
+  }
+
+  function elements() {
+    var list = [];
+    state.view.groups.forEach(function (group) {
+      var element = { group: "nodes", data: groupData(group), classes: group.expanded ? "fs-group" : "fs-card" };
+      if (!group.expanded) element.position = positionOf(group.id);
+      list.push(element);
+    });
+    state.view.resources.forEach(function (node) {
+      list.push({ group: "nodes", data: nodeData(node), position: positionOf(node.id) });
+    });
+    state.view.edges.forEach(function (edge) { list.push({ group: "edges", data: edgeData(edge) }); });
+    return list;
+  }
+
+  // Brings the canvas to the current view: elements gone are removed, new ones added, and
+  // everything moved to its box. Cheap when little changed (an expand, a sync).
+  function draw() {
+    var cy = state.cy, wanted = new Map();
+    elements().forEach(function (element) { wanted.set(element.data.id, element); });
+    cy.batch(function () {
+      cy.edges().forEach(function (edge) { if (!wanted.has(edge.id())) edge.remove(); });
+      // Leaves first; a frame only once its members have gone or moved out (removing a
+      // compound node removes whatever is still inside it).
+      cy.nodes().forEach(function (node) {
+        if (!wanted.has(node.id()) && !node.isParent()) node.remove();
+      });
+      wanted.forEach(function (element, id) {
+        if (element.group !== "nodes") return;
+        var existing = cy.getElementById(id);
+        var isFrame = element.classes === "fs-group";
+        if (existing.length && existing.hasClass(isFrame ? "fs-card" : "fs-group") && element.data.type === "group") {
+          existing.remove();
+          existing = cy.collection();
+        }
+        if (!existing.length) { if (isFrame) cy.add(element); }
+      });
+      wanted.forEach(function (element, id) {
+        if (element.group !== "nodes" || element.classes === "fs-group") return;
+        var existing = cy.getElementById(id);
+        if (!existing.length) { cy.add(element); return; }
+        var parent = element.data.parent || null;
+        var current = existing.parent().length ? existing.parent().id() : null;
+        var data = {};
+        Object.keys(element.data).forEach(function (k) { if (k !== "parent" && k !== "id") data[k] = element.data[k]; });
+        ["problem", "collapsed"].forEach(function (k) { if (!(k in data)) existing.removeData(k); });
+        existing.data(data);
+        if (parent !== current) existing = existing.move({ parent: parent });
+        existing.position(element.position);
+      });
+      cy.nodes().forEach(function (node) { if (!wanted.has(node.id())) node.remove(); });
+      wanted.forEach(function (element, id) {
+        if (element.group !== "edges") return;
+        var existing = cy.getElementById(id);
+        if (!existing.length) { cy.add(element); return; }
+        if (!("denied" in element.data)) existing.removeData("denied");
+        existing.data({ label: element.data.label, denied: element.data.denied, count: element.data.count });
+      });
+    });
+    applyView();
+    renderGroupsBox();
+    $("fs-graph").dataset.drawnCount = String(cy.nodes().not(".fs-group").length);
+    $("fs-graph").dataset.groupCount = String(state.view.groups.size);
   }
 
   function webglSupport() {
@@ -354,7 +510,7 @@
   }
 
   function rendererChoice(big) {
-    // ?renderer=canvas|webgl overrides; otherwise WebGL for big graphs on a real GPU.
+    // ?renderer=canvas|webgl overrides; otherwise WebGL for big drawings on a real GPU.
     var asked = new URLSearchParams(location.search).get("renderer");
     if (asked === "canvas") return "canvas";
     var support = asked === "webgl" || big ? webglSupport() : null;
@@ -362,30 +518,13 @@
     return big && support === "hardware" ? "webgl" : "canvas";
   }
 
-  function elementsFor(layout) {
-    var elements = [], groups = new Map();
-    state.doc.nodes.forEach(function (node) {
-      var data = nodeData(node), group = groupOf(node);
-      if (group) {
-        data.parent = groupId(group);
-        groups.set(data.parent, group);
-      }
-      elements.push({ group: "nodes", data: data, position: layout.get(node.id) });
-    });
-    groups.forEach(function (label, id) {
-      elements.push({ group: "nodes", data: { id: id, label: label, type: "group" }, classes: "fs-group" });
-    });
-    usableEdges().forEach(function (edge) { elements.push({ group: "edges", data: edgeData(edge) }); });
-    return elements;
-  }
-
-  function createGraph(layout) {
-    state.big = state.doc.nodes.length >= BIG_GRAPH_NODES;
+  function createGraph() {
+    state.big = state.view.resources.length >= BIG_GRAPH_NODES;
     var renderer = rendererChoice(state.big);
     var options = {
       container: $("fs-graph"),
-      elements: elementsFor(layout),
-      style: stylesheet(state.big, !state.big),
+      elements: [],
+      style: window.FlowscopeStyles.stylesheet(state.big),
       layout: { name: "preset", fit: false },
       minZoom: 0.02, maxZoom: 4,
       motionBlur: false,
@@ -400,92 +539,187 @@
     state.cy = window.cytoscape(options);
     $("fs-graph").dataset.renderer = renderer;
     bindGraphEvents(state.cy);
-    if (state.big) bindDetail(state.cy);
-  }
-
-  function bindDetail(cy) {
-    // Big graphs drawn whole are too small to read anyway, and the details cost most of the
-    // first draw even where nothing readable comes of them (labels: a third of it at 2,000
-    // nodes although too small to paint; arrowheads: a quarter at 10,000). Names and arrows
-    // appear on zooming in; the layout still reads left to right.
-    var shown = false, pending = false;
-    cy.on("zoom", function () {
-      if (pending) return;
-      pending = true;
-      setTimeout(function () {
-        pending = false;
-        var wanted = cy.zoom() >= LABEL_ZOOM;
-        if (wanted === shown) return;
-        shown = wanted;
-        // Change only the node label rule, keeping rules other scripts added (audit badges).
-        var rules = cy.style().json();
-        rules.forEach(function (rule) {
-          if (rule.selector === "node" && rule.style && "label" in rule.style) {
-            rule.style.label = shown ? "data(label)" : "";
-          }
-          if (rule.selector === "edge" && rule.style && "target-arrow-shape" in rule.style) {
-            rule.style["target-arrow-shape"] = shown ? "triangle" : "none";
-          }
-        });
-        cy.style(rules);
-        $("fs-graph").dataset.labels = shown ? "shown" : "hidden";
-      }, 120);
-    });
+    draw();
   }
 
   function bindGraphEvents(cy) {
     cy.on("tap", "node", function (event) {
       var node = event.target;
+      if (node.hasClass("fs-card")) { expandGroup(node.id()); return; }
       if (node.hasClass("fs-group")) return;
       selectNode(node.id(), { push: true, center: false });
     });
+    cy.on("dbltap", "node.fs-group", function (event) { collapseGroup(event.target.id()); });
     cy.on("tap", function (event) {
       if (event.target === cy) unselect({ push: true });
     });
+    cy.on("mouseover", "edge", function (event) { event.target.addClass("fs-labelled"); });
+    cy.on("mouseout", "edge", function (event) {
+      var edge = event.target;
+      if (!edge.connectedNodes().some(function (n) { return n.selected(); })) edge.removeClass("fs-labelled");
+    });
+    cy.on("mouseover", "node.fs-card", function () { $("fs-graph").classList.add("fs-pointer"); });
+    cy.on("mouseout", "node.fs-card", function () { $("fs-graph").classList.remove("fs-pointer"); });
     cy.on("dragfree", "node", function (event) {
       var node = event.target;
-      storePositions(node.isParent() ? node.descendants() : node);
+      if (!node.isParent() && !node.parent().length) {
+        storePosition(node);
+        var box = state.boxes.get(node.id());
+        if (box) { box.x = node.position("x"); box.y = node.position("y") + (node.hasClass("fs-card") ? 0 : box.h / 2 - S.ICON / 2); }
+      }
     });
   }
 
-  function fitView() {
-    // Fit from node positions alone: cy.fit() needs every element's rendered bounding box
-    // (label sizes included), which forces the whole style computation up front and cost
-    // most of a second on 2,000 nodes. A margin stands in for the labels and group frames.
-    var cy = state.cy, x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  // ---------------------------------------------------------------- groups open and close
+
+  function describeGroups() {
+    var list = [];
+    if (!state.view) return list;
+    state.view.groups.forEach(function (group) {
+      list.push({ id: group.id, label: group.label, collapsed: !group.expanded, members: group.members.length });
+    });
+    return list;
+  }
+
+  function afterDraw() {
+    return new Promise(function (resolve) {
+      requestAnimationFrame(function () { requestAnimationFrame(function () { resolve(); }); });
+    });
+  }
+
+  function expandGroup(id) {
+    var group = state.view && state.view.groups.get(id);
+    if (!group || group.expanded) return Promise.resolve(false);
+    state.expanded.add(id);
+    state.collapsed.delete(id);
+    var before = new Map();
+    state.boxes.forEach(function (box, key) { before.set(key, { x: box.x, y: box.y, w: box.w, h: box.h }); });
+    buildView();
+    return groupLayout(state.view.groups.get(id)).then(function (result) {
+      state.inner.set(id, result);
+      Layout.growInPlace(state.boxes, id, result.w, result.h);
+      state.undo = { id: id, boxes: before };
+      draw();
+      return afterDraw().then(function () { return true; });
+    });
+  }
+
+  function collapseGroup(id) {
+    var group = state.view && state.view.groups.get(id);
+    if (!group || !group.expanded) return Promise.resolve(false);
+    state.collapsed.add(id);
+    state.expanded.delete(id);
+    var frame = state.boxes.get(id);
+    buildView();
+    var size = itemSize(id);
+    if (state.undo && state.undo.id === id) {
+      // The last thing opened closes again: everything goes back where it was.
+      state.boxes = state.undo.boxes;
+    } else {
+      state.boxes.set(id, { x: frame.x - frame.w / 2 + size.w / 2, y: frame.y - frame.h / 2 + size.h / 2,
+                            w: size.w, h: size.h });
+    }
+    state.undo = null;
+    state.inner.delete(id);
+    if (state.selected && state.view.shownAs.get(state.selected) !== state.selected) unselect({ push: true });
+    draw();
+    return afterDraw().then(function () { return true; });
+  }
+
+  function setAllGroups(open) {
+    state.view.groups.forEach(function (group, id) {
+      if (open) { state.expanded.add(id); state.collapsed.delete(id); } else { state.collapsed.add(id); state.expanded.delete(id); }
+    });
+    relayout();
+  }
+
+  function renderGroupsBox() {
+    var groups = state.view ? state.view.groups.size : 0, open = 0;
+    if (state.view) state.view.groups.forEach(function (g) { if (g.expanded) open += 1; });
+    $("fs-groups-summary").textContent = groups
+      ? plural(groups, "group") + ", " + open + " open. Click a group to open it; double-click an open group's frame to close it."
+      : "No groups.";
+    $("fs-expand-all").disabled = !groups || open === groups;
+    $("fs-collapse-all").disabled = !open;
+  }
+
+  // ---------------------------------------------------------------- the viewport
+
+  function visibleBounds() {
+    var boxes = [];
+    state.boxes.forEach(function (box, id) {
+      var element = state.cy.getElementById(id);
+      if (element.length && !element.hasClass("fs-hidden")) boxes.push(box);
+      else if (!element.length && state.view.groups.has(id)) boxes.push(box);
+    });
+    if (!boxes.length) return null;
+    return Layout.bounds(boxes);
+  }
+
+  function fitView(onlyIfLegible) {
+    // Fit from the layout boxes (labels included), never below the zoom at which names stay
+    // legible: a view too big for the screen starts at its top-left corner (where the flows
+    // start) and the rest is a pan or a search away.
+    var cy = state.cy;
+    if (!cy) return;
+    var b = visibleBounds();
+    if (!b) return;
+    var width = cy.width(), height = cy.height(), padding = 24;
+    b.y1 -= S.FRAME_TITLE; // frame titles sit above their frames
+    var zoom = Math.min((width - 2 * padding) / (b.x2 - b.x1), (height - 2 * padding) / (b.y2 - b.y1), MAX_FIT_ZOOM);
+    var partial = zoom < LEGIBLE_ZOOM;
+    if (partial && onlyIfLegible) return;
+    zoom = Math.max(zoom, LEGIBLE_ZOOM);
+    var pan = partial
+      ? { x: padding - zoom * b.x1, y: padding - zoom * b.y1 }
+      : { x: width / 2 - zoom * (b.x1 + b.x2) / 2, y: height / 2 - zoom * (b.y1 + b.y2) / 2 };
+    cy.viewport({ zoom: zoom, pan: pan });
+    var note = $("fs-view-note");
+    note.hidden = !partial;
+    note.textContent = partial
+      ? "The whole graph does not fit at a readable size: drag to pan, scroll to zoom, or search."
+      : "";
+  }
+
+  function describeView() {
+    // What is on the canvas, in model units (on-screen px = model × zoom): the benchmark and
+    // the tests count crossings, overlaps and label sizes from it.
+    var cy = state.cy;
+    if (!cy) return null;
+    var nodes = [], frames = [], shown = new Set();
     cy.nodes().forEach(function (n) {
-      if (n.isParent() || n.hasClass("fs-hidden")) return;
-      var p = n.position();
-      if (p.x < x1) x1 = p.x;
-      if (p.x > x2) x2 = p.x;
-      if (p.y < y1) y1 = p.y;
-      if (p.y > y2) y2 = p.y;
+      if (n.hasClass("fs-hidden")) return;
+      if (n.isParent()) {
+        var bb = n.boundingBox({ includeLabels: true });
+        frames.push({ id: n.id(), x1: bb.x1, y1: bb.y1, x2: bb.x2, y2: bb.y2 });
+        return;
+      }
+      var card = n.hasClass("fs-card"), p = n.position(), w = n.data("w"), h = n.data("h");
+      nodes.push({
+        id: n.id(), group: card, collapsed: card, w: w, h: h, x: p.x,
+        y: card ? p.y : p.y - S.ICON / 2 + h / 2, label: card ? n.data("title") : n.data("label"),
+        fontSize: parseFloat(n.style("font-size"))
+      });
+      shown.add(n.id());
     });
-    if (x1 === Infinity) return;
-    var grouped = cy.nodes(".fs-group").length > 0;
-    x1 -= 90; x2 += 90; y1 -= grouped ? 60 : 30; y2 += grouped ? 50 : 40;
-    var width = cy.width(), height = cy.height(), padding = 48; // room for the legend
-    var zoom = Math.min((width - 2 * padding) / (x2 - x1), (height - 2 * padding) / (y2 - y1), 1.4);
-    zoom = Math.max(zoom, cy.minZoom());
-    cy.viewport({ zoom: zoom, pan: { x: width / 2 - zoom * (x1 + x2) / 2, y: height / 2 - zoom * (y1 + y2) / 2 } });
-  }
-
-  function updateCounts() {
-    var graph = $("fs-graph");
-    graph.dataset.nodeCount = String(state.doc.nodes.length);
-    graph.dataset.edgeCount = String(usableEdges().length);
+    var edges = [];
+    cy.edges().forEach(function (e) {
+      if (e.hasClass("fs-hidden") || !shown.has(e.source().id()) || !shown.has(e.target().id())) return;
+      edges.push({ source: e.source().id(), target: e.target().id() });
+    });
+    var pan = cy.pan();
+    return { zoom: cy.zoom(), pan: { x: pan.x, y: pan.y }, width: cy.width(), height: cy.height(),
+             nodes: nodes, edges: edges, frames: frames };
   }
 
   function markReady() {
     // Drawn means Cytoscape has painted: its render loop runs on requestAnimationFrame, so
-    // two frames after the graph exists its first frame is on screen. (The 'render' event
-    // would do for the canvas renderer, but the WebGL renderer does not emit it.)
+    // two frames after the graph exists its first frame is on screen.
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
         state.readyAt = performance.now();
         state.timings.drawn = state.readyAt;
         setGraphState(state.doc.nodes.length ? "ready" : "empty");
-        // Interactive: the main thread has nothing queued and the next frame can start.
         setTimeout(function () {
           requestAnimationFrame(function () { state.interactiveAt = performance.now(); });
         }, 0);
@@ -495,6 +729,12 @@
 
   // ---------------------------------------------------------------- loading and updating
 
+  function updateCounts() {
+    var graph = $("fs-graph");
+    graph.dataset.nodeCount = String(state.doc.nodes.length);
+    graph.dataset.edgeCount = String(usableEdges().length);
+  }
+
   function loadGraph() {
     setGraphState("loading");
     showMessage("Loading the graph…", "");
@@ -503,34 +743,32 @@
       state.timings.fetched = performance.now();
       indexDocument(doc);
       fillControls();
-      state.timings.indexed = performance.now();
       if (!doc.nodes.length) {
         showMessage("No account synced yet",
           "Flowscope has not discovered any resources. Sync now to read your serverless architecture.",
-          { label: "Sync now", run: startSync });
+          { label: "Sync now", run: sync.start });
         updateCounts();
         setGraphState("empty");
         return;
       }
       showMessage("Drawing " + plural(doc.nodes.length, "resource") + "…", "");
-      return computeLayout().then(function (layout) {
+      buildView();
+      return freshLayout().then(function (fresh) {
         state.timings.laidOut = performance.now();
+        state.boxes = fresh.boxes;
+        state.inner = fresh.inner;
+        applyStoredPositions();
         if (state.cy) state.cy.destroy();
-        createGraph(placed(layout));
+        createGraph();
         state.timings.created = performance.now();
-        applyView();
-        state.timings.filtered = performance.now();
         updateCounts();
         renderLegend();
-        if (config.focus && state.nodes.has(config.focus)) {
-          selectNode(config.focus, { push: false, center: true });
-        } else {
-          fitView();
-          if (config.focus) showBanner("warning", "The resource in the address is not in the graph: " + config.focus);
-        }
+        var focus = config.focus;
+        fitView();
         showMessage(null);
-        state.timings.viewed = performance.now();
         markReady();
+        if (focus && state.nodes.has(focus)) return selectNode(focus, { push: false, center: true });
+        if (focus) showBanner("warning", "The resource in the address is not in the graph: " + focus);
       });
     }).catch(function (error) {
       if (error.message === "not logged in") return;
@@ -541,7 +779,7 @@
   }
 
   function refreshGraph() {
-    // After a sync: fetch again and change the drawing in place; nodes already drawn stay put.
+    // After a sync: fetch again and change the drawing in place; what is drawn stays put.
     return fetchJSON(config.graph_url).then(function (doc) {
       if (!state.cy) {
         state.doc = null;
@@ -549,8 +787,12 @@
       }
       indexDocument(doc);
       fillControls();
-      return computeLayout().then(function (layout) {
-        applyInPlace(placed(layout));
+      var oldBoxes = state.boxes, oldInner = state.inner;
+      buildView();
+      return freshLayout().then(function (fresh) {
+        mergeLayout(fresh, oldBoxes, oldInner);
+        state.undo = null;
+        draw();
         updateCounts();
         renderLegend();
         if (!doc.nodes.length) {
@@ -570,57 +812,18 @@
     });
   }
 
-  function applyInPlace(layout) {
-    var cy = state.cy, wanted = new Map();
-    elementsFor(layout).forEach(function (element) { wanted.set(element.data.id, element); });
-    cy.batch(function () {
-      cy.edges().forEach(function (edge) { if (!wanted.has(edge.id())) edge.remove(); });
-      // Vanished resources go now; vanished groups only at the end, once their members have
-      // moved (removing a compound node removes whatever is still inside it).
-      cy.nodes().forEach(function (node) {
-        if (!wanted.has(node.id()) && node.inside() && !node.hasClass("fs-group")) node.remove();
-      });
-      // Groups first, so nodes can move into new ones.
-      wanted.forEach(function (element, id) {
-        if (element.group === "nodes" && element.data.type === "group" && !cy.getElementById(id).length) cy.add(element);
-      });
-      wanted.forEach(function (element, id) {
-        if (element.group !== "nodes" || element.data.type === "group") return;
-        var existing = cy.getElementById(id);
-        if (!existing.length) { cy.add(element); return; }
-        var parent = element.data.parent || null;
-        var current = existing.parent().length ? existing.parent().id() : null;
-        var position = existing.position();
-        var data = {};
-        Object.keys(element.data).forEach(function (k) { if (k !== "parent" && k !== "id") data[k] = element.data[k]; });
-        ["problem"].forEach(function (k) { if (!(k in data)) existing.removeData(k); });
-        existing.data(data);
-        if (parent !== current) existing = existing.move({ parent: parent }).position(position);
-      });
-      cy.nodes(".fs-group").forEach(function (group) { if (!wanted.has(group.id())) group.remove(); });
-      wanted.forEach(function (element, id) {
-        if (element.group !== "edges") return;
-        var existing = cy.getElementById(id);
-        if (!existing.length) { cy.add(element); return; }
-        if (!("denied" in element.data)) existing.removeData("denied");
-        existing.data({ label: element.data.label, denied: element.data.denied });
-      });
-    });
-    applyView();
-  }
-
-  function regroup() {
-    // Grouping changes the layout, so the drawing is rebuilt rather than patched.
-    if (!state.cy) return;
-    computeLayout().then(function (layout) {
-      var cy = state.cy;
-      cy.batch(function () {
-        cy.elements().remove();
-        cy.add(elementsFor(placed(layout)));
-      });
-      applyView();
+  function relayout() {
+    // Grouping (or roles) changed: a fresh layout of the new view.
+    if (!state.cy || !state.doc) return Promise.resolve();
+    buildView();
+    return freshLayout().then(function (fresh) {
+      state.boxes = fresh.boxes;
+      state.inner = fresh.inner;
+      state.undo = null;
+      applyStoredPositions();
+      draw();
       fitView();
-      if (state.selected && cy.getElementById(state.selected).length) cy.getElementById(state.selected).select();
+      if (state.selected && state.cy.getElementById(state.selected).length) state.cy.getElementById(state.selected).select();
     });
   }
 
@@ -698,16 +901,15 @@
     var cy = state.cy;
     if (!cy) return;
     if (viewIsPlain() && !state.viewTouched) {
-      // Nothing filtered or highlighted, ever: every element is already shown as it should be.
-      $("fs-graph").dataset.visibleCount = String(state.doc.nodes.length);
+      $("fs-graph").dataset.visibleCount = String(cy.nodes().not(".fs-group").length);
       return;
     }
     state.viewTouched = !viewIsPlain();
     cy.batch(function () {
       cy.nodes().forEach(function (n) {
-        if (n.hasClass("fs-group")) return;
-        var node = state.nodes.get(n.id());
-        var show = node && nodePassesFilters(node);
+        if (n.isParent() || n.hasClass("fs-group")) return;
+        var members = n.hasClass("fs-card") ? state.view.groups.get(n.id()).members : [n.id()];
+        var show = members.some(function (id) { var node = state.nodes.get(id); return node && nodePassesFilters(node); });
         if (show) n.removeClass("fs-hidden"); else n.addClass("fs-hidden");
       });
       cy.nodes(".fs-group").forEach(function (g) {
@@ -780,14 +982,19 @@
     var matches = state.doc.nodes.filter(function (n) {
       return (n.name || "").toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0;
     });
+    // A match inside a collapsed group lights the group's card.
     if (cy) cy.batch(function () {
-      matches.forEach(function (n) { cy.getElementById(n.id).addClass("fs-match"); });
+      matches.forEach(function (n) {
+        var shown = state.view && state.view.shownAs.get(n.id);
+        if (shown) cy.getElementById(shown).addClass("fs-match");
+      });
     });
     matches.slice(0, MAX_SEARCH_RESULTS).forEach(function (n) {
+      var gid = state.view && state.view.memberOf.get(n.id), group = gid && state.view.groups.get(gid);
       var button = el("button", { type: "button", className: "fs-result", title: n.id, dataset: { arn: n.id } },
         swatch(n.type),
         el("span", { className: "fs-result-name", text: n.name || n.id }),
-        el("span", { className: "fs-result-type", text: typeInfo(n.type).label }));
+        el("span", { className: "fs-result-type", text: group && !group.expanded ? "in " + group.label : typeInfo(n.type).label }));
       button.addEventListener("click", function () { selectNode(n.id, { push: true, center: true }); });
       list.appendChild(el("li", null, button));
     });
@@ -804,34 +1011,57 @@
     return config.node_page_prefix + encodeURIComponent(arn).replace(/%3A/gi, ":").replace(/%2F/gi, "/");
   }
 
+  function reveal(arn) {
+    // Whatever hides a resource gives way when someone asks for it: a role off the canvas
+    // comes on, a collapsed group opens, a filter clears.
+    if (!state.view.shownAs.has(arn) && state.nodes.get(arn).type === "iam_role" && !state.showRoles) {
+      state.showRoles = true;
+      $("fs-show-roles").checked = true;
+      return relayout().then(function () { return reveal(arn); });
+    }
+    var gid = state.view.memberOf.get(arn);
+    if (gid && !state.view.groups.get(gid).expanded) return expandGroup(gid);
+    return Promise.resolve();
+  }
+
   function selectNode(arn, options) {
+    if (!state.cy || !state.nodes.has(arn)) return Promise.resolve();
+    return reveal(arn).then(function () {
+      var cy = state.cy, node = cy.getElementById(arn);
+      if (!node.length) return;
+      if (node.hasClass("fs-hidden")) {
+        state.neighbourhood = null;
+        state.path = null;
+        resetFilters();
+        applyView();
+      }
+      cy.$(":selected").unselect();
+      cy.edges(".fs-labelled").removeClass("fs-labelled");
+      node.select();
+      node.connectedEdges().addClass("fs-labelled");
+      state.selected = arn;
+      $("fs-neighbourhood").disabled = false;
+      $("fs-path").disabled = false;
+      renderInspector(arn);
+      if (options.push && location.pathname !== nodePageUrl(arn)) {
+        history.pushState({ arn: arn }, "", nodePageUrl(arn));
+      }
+      if (options.center) centreOn(node);
+    });
+  }
+
+  function centreOn(node) {
     var cy = state.cy;
-    if (!cy || !state.nodes.has(arn)) return;
-    var node = cy.getElementById(arn);
-    if (node.hasClass("fs-hidden")) {
-      // A node hidden by a filter is still reachable from search: clear the view to show it.
-      state.neighbourhood = null;
-      state.path = null;
-      resetFilters();
-      applyView();
-    }
-    cy.$(":selected").unselect();
-    node.select();
-    state.selected = arn;
-    $("fs-neighbourhood").disabled = false;
-    $("fs-path").disabled = false;
-    renderInspector(arn);
-    if (options.push && location.pathname !== nodePageUrl(arn)) {
-      history.pushState({ arn: arn }, "", nodePageUrl(arn));
-    }
-    if (options.center) {
-      cy.stop();
-      cy.animate({ center: { eles: node }, zoom: Math.max(cy.zoom(), 1) }, { duration: 250 });
-    }
+    cy.stop();
+    cy.viewport({ zoom: Math.max(cy.zoom(), 1), pan: cy.pan() });
+    cy.center(node);
   }
 
   function unselect(options) {
-    if (state.cy) state.cy.$(":selected").unselect();
+    if (state.cy) {
+      state.cy.$(":selected").unselect();
+      state.cy.edges(".fs-labelled").removeClass("fs-labelled");
+    }
     state.selected = null;
     showInspector(false);
     $("fs-neighbourhood").disabled = true;
@@ -859,8 +1089,18 @@
     var panel = $("fs-inspector");
     if (panel.hidden === !on) return;
     panel.hidden = !on;
-    // The graph's container changed width: tell Cytoscape, or clicks land beside the nodes.
-    if (state.cy) state.cy.resize();
+    // The canvas changed width: tell Cytoscape (or clicks land beside the nodes) and refit,
+    // keeping the selected resource in view.
+    if (!state.cy) return;
+    state.cy.resize();
+    fitView(true);
+    var node = state.selected && state.cy.getElementById(state.selected);
+    if (node && node.length && !inViewport(node)) state.cy.center(node);
+  }
+
+  function inViewport(node) {
+    var ext = state.cy.extent(), p = node.position();
+    return p.x > ext.x1 && p.x < ext.x2 && p.y > ext.y1 && p.y < ext.y2;
   }
 
   var inspector = window.FlowscopeInspector({
@@ -872,182 +1112,24 @@
 
   // ---------------------------------------------------------------- legend
 
+  function legendRow(list, sample, text) {
+    list.appendChild(el("li", null, sample, el("span", { text: text })));
+  }
+
   function renderLegend() {
-    var legend = $("fs-legend"), counts = new Map();
-    clear(legend);
+    var types = $("fs-legend-types"), kinds = $("fs-legend-kinds"), counts = new Map(), kindCounts = new Map();
+    clear(types);
+    clear(kinds);
     state.doc.nodes.forEach(function (n) { counts.set(n.type, (counts.get(n.type) || 0) + 1); });
+    state.doc.edges.forEach(function (e) { kindCounts.set(e.kind, (kindCounts.get(e.kind) || 0) + 1); });
     Object.keys(TYPES).forEach(function (type) {
-      if (!counts.has(type)) return;
-      legend.appendChild(el("li", null,
-        swatch(type),
-        TYPES[type].label + " " + counts.get(type)));
+      if (counts.has(type)) legendRow(types, swatch(type), TYPES[type].label + " (" + counts.get(type) + ")");
     });
-  }
-
-  // ---------------------------------------------------------------- sync and live updates
-
-  function csrfToken() {
-    var input = document.querySelector("#fs-csrf input[name=csrfmiddlewaretoken]");
-    if (input && input.value) return input.value;
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function startSync() {
-    if (state.syncing) return;
-    setSyncing(true);
-    showSyncText("Starting a sync…");
-    clear($("fs-sync-errors"));
-    fetch(config.sync_url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json" },
-      body: "{}"
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        if (response.status === 409) {
-          showSyncText("A sync is already running; following it.");
-        } else if (!response.ok) {
-          throw new Error(body.error || response.status + " " + response.statusText);
-        }
-        if (body.run) onSyncMessage({ type: "sync", run: body.run });
-        statusTimer = setTimeout(pollStatus, live.open ? 3000 : 500);
-      });
-    }).catch(function (error) {
-      setSyncing(false);
-      showSyncText("Could not start the sync: " + (error.message || error), "error");
+    Object.keys(KINDS).forEach(function (kind) {
+      if (!kindCounts.has(kind)) return;
+      var line = C.coloured("span", { className: "fs-legend-line" + (kind === "execution_role" ? " fs-legend-dotted" : "") }, KINDS[kind]);
+      legendRow(kinds, line, KIND_LABELS[kind] + (kind === "execution_role" && !state.showRoles ? " (roles hidden)" : ""));
     });
-  }
-
-  function setSyncing(on) {
-    state.syncing = on;
-    $("fs-sync").disabled = on;
-    $("fs-sync").textContent = on ? "Syncing…" : "Sync now";
-    $("fs-sync-status").dataset.state = on ? "running" : "idle";
-  }
-
-  function showSyncText(text, kind) {
-    var p = $("fs-sync-text");
-    p.textContent = text;
-    p.className = kind ? "fs-sync-" + kind : "";
-  }
-
-  function describeChanges(run) {
-    var added = run.added || {}, removed = run.removed || {}, changed = run.changed || {};
-    return "Nodes +" + (added.nodes || 0) + " −" + (removed.nodes || 0) + " ~" + (changed.nodes || 0) +
-      "; edges +" + (added.edges || 0) + " −" + (removed.edges || 0) + " ~" + (changed.edges || 0) + ".";
-  }
-
-  function showErrors(errors) {
-    var list = $("fs-sync-errors");
-    clear(list);
-    (errors || []).slice(0, 20).forEach(function (e) {
-      var where = [e.service, e.region].filter(Boolean).join(" in ");
-      list.appendChild(el("li", { text: (where ? where + ": " : "") + [e.code, e.message].filter(Boolean).join(" — ") }));
-    });
-    if ((errors || []).length > 20) list.appendChild(el("li", { text: "…and " + (errors.length - 20) + " more" }));
-  }
-
-  function onSyncMessage(message) {
-    if (message.error) {
-      showSyncText(message.error, "warning");
-      if (!state.lastRunRunning) setSyncing(false);
-      return;
-    }
-    var run = message.run;
-    if (!run) return;
-    var progress = run.progress || {}, bar = $("fs-sync-progress");
-    if (run.status === "running") {
-      state.lastRunRunning = true;
-      setSyncing(true);
-      bar.hidden = false;
-      bar.max = Math.max(progress.total || 1, 1);
-      bar.value = progress.done || 0;
-      showSyncText("Syncing: " + (progress.done || 0) + " of " + (progress.total || "?") + " services done, " +
-        plural(progress.resources || 0, "resource") + " found" + (progress.current ? " (last: " + progress.current + ")" : "") + ".");
-      return;
-    }
-    if (run.id !== undefined && run.id === state.finishedRunId) return; // told twice (live and poll)
-    state.finishedRunId = run.id;
-    state.lastRunRunning = false;
-    bar.hidden = true;
-    setSyncing(false);
-    var summary = describeChanges(run);
-    var errors = run.errors || [];
-    if (run.status === "success") {
-      showSyncText("Sync finished: " + plural(run.node_count || 0, "node") + ", " + plural(run.edge_count || 0, "edge") + ". " + summary, "success");
-      showBanner(null, "");
-    } else if (run.status === "partial") {
-      showSyncText("Partial sync: " + plural(errors.length, "error") + ". " + summary, "warning");
-      showBanner("warning", "The last sync was partial: some services could not be read (see Sync). The graph shows what was found.");
-    } else {
-      showSyncText("Sync failed. " + summary, "error");
-      showBanner("error", "The last sync failed; the graph is from an earlier sync.");
-    }
-    showErrors(errors);
-    $("fs-sync-status").dataset.state = run.status;
-    refreshGraph();
-  }
-
-  var statusTimer = null;
-
-  function pollStatus() {
-    // The fallback (and safety net) for the live connection while a sync runs.
-    clearTimeout(statusTimer);
-    fetchJSON(config.status_url).then(function (body) {
-      var running = (body.running || [])[0], last = body.last_run;
-      if (running) onSyncMessage({ type: "sync", run: running });
-      else if (last && last.id !== state.finishedRunId && state.syncing) onSyncMessage({ type: "sync", run: last });
-      if (state.syncing) statusTimer = setTimeout(pollStatus, live.open ? 3000 : 1500);
-    }).catch(function () {
-      if (state.syncing) statusTimer = setTimeout(pollStatus, 3000);
-    });
-  }
-
-  function initialStatus() {
-    fetchJSON(config.status_url).then(function (body) {
-      var running = (body.running || [])[0], run = body.last_run;
-      if (run) state.finishedRunId = run.id;
-      if (running) { onSyncMessage({ type: "sync", run: running }); pollStatus(); }
-      if (!run) return;
-      var when = run.finished_at || run.started_at;
-      if (!running) showSyncText("Last sync: " + run.status + (when ? ", " + new Date(when).toLocaleString() : "") + ".");
-      if (run.status === "partial") showBanner("warning", "The last sync was partial: some services could not be read (see Sync). The graph shows what was found.");
-      if (run.status === "failed") showBanner("error", "The last sync failed; the graph may be out of date.");
-      showErrors(run.errors);
-    }).catch(function () { /* the status line is optional; the graph still works */ });
-  }
-
-  var live = { socket: null, open: false, delay: 1000 };
-  function connectLive() {
-    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    var socket;
-    try { socket = new WebSocket(scheme + "//" + location.host + config.ws_path); } catch (e) { return; }
-    live.socket = socket;
-    socket.addEventListener("open", function () {
-      live.open = true;
-      live.delay = 1000;
-      document.body.dataset.live = "open";
-      state.openListeners.forEach(function (fn) { fn(); });
-    });
-    socket.addEventListener("message", function (event) {
-      var message;
-      try { message = JSON.parse(event.data); } catch (e) { return; }
-      if (message.type === "sync") onSyncMessage(message);
-      (state.listeners[message.type] || []).forEach(function (fn) { fn(message); });
-    });
-    socket.addEventListener("close", function () {
-      live.open = false;
-      document.body.dataset.live = "closed";
-      if (state.syncing) pollStatus();
-      setTimeout(connectLive, live.delay);
-      live.delay = Math.min(live.delay * 2, 30000);
-    });
-  }
-
-  function sendLive(message) {
-    if (!live.open || !live.socket || live.socket.readyState !== WebSocket.OPEN) return false;
-    try { live.socket.send(JSON.stringify(message)); } catch (e) { return false; }
-    return true;
   }
 
   // ---------------------------------------------------------------- export
@@ -1097,12 +1179,20 @@
       state.groupBy = $("fs-group-by").value;
       $("fs-group-tag").hidden = state.groupBy !== "tag";
       state.groupTag = $("fs-group-tag").value;
-      regroup();
+      state.expanded.clear();
+      state.collapsed.clear();
+      relayout();
     });
     $("fs-group-tag").addEventListener("change", function () {
       state.groupTag = $("fs-group-tag").value;
-      regroup();
+      relayout();
     });
+    $("fs-show-roles").addEventListener("change", function () {
+      state.showRoles = $("fs-show-roles").checked;
+      relayout().then(renderLegend);
+    });
+    $("fs-expand-all").addEventListener("click", function () { setAllGroups(true); });
+    $("fs-collapse-all").addEventListener("click", function () { setAllGroups(false); });
     [["fs-filter-region", "region"], ["fs-filter-stack", "stack"], ["fs-filter-tag", "tag"]].forEach(function (pair) {
       $(pair[0]).addEventListener("change", function () {
         state[pair[1]] = $(pair[0]).value;
@@ -1131,9 +1221,9 @@
     $("fs-fit").addEventListener("click", function () { if (state.cy) fitView(); });
     $("fs-reset-layout").addEventListener("click", function () {
       try { localStorage.removeItem(positionsKey()); } catch (e) { /* nothing stored */ }
-      regroup();
+      relayout();
     });
-    $("fs-sync").addEventListener("click", startSync);
+    $("fs-sync").addEventListener("click", sync.start);
     $("fs-export-png").addEventListener("click", exportPng);
     $("fs-export-svg").addEventListener("click", exportSvg);
     $("fs-export-json").href = config.graph_url;
@@ -1145,9 +1235,11 @@
   function start() {
     // cytoscape-svg registers itself when it finds window.cytoscape; register only if it did not.
     if (window.cytoscapeSvg && window.cytoscape && !window.cytoscape("core", "svg")) window.cytoscape.use(window.cytoscapeSvg);
+    $("fs-group-by").value = state.groupBy;
+    $("fs-show-roles").checked = state.showRoles;
     bindControls();
-    connectLive();
-    initialStatus();
+    sync.connect();
+    sync.initialStatus();
     loadGraph();
   }
 

@@ -219,6 +219,7 @@
       .selector("node.fs-live-busy").style({
         "label": "data(live_label)", "text-wrap": "wrap", "text-max-width": 180
       })
+      .selector("node.fs-card.fs-live-busy").style({ "text-max-width": 300 })
       .selector("edge.fs-live-edge").style({
         "width": 4, "line-color": "#2f9e44", "target-arrow-color": "#2f9e44", "z-index": 10
       })
@@ -231,8 +232,19 @@
     if (!cy || cy === boundCy) return cy;
     boundCy = cy;
     styleGraph(cy);
-    cy.on("add", "node", function (event) { badge(event.target, rateOf(event.target.id())); });
+    cy.on("add", "node", function (event) { badge(event.target, rateOfElement(event.target.id())); });
     return cy;
+  }
+
+  function shownAs(arn) {
+    var flowscope = graph();
+    return (flowscope && flowscope.shownAs && flowscope.shownAs(arn)) || arn;
+  }
+
+  function rateOfElement(id) {
+    // A collapsed group's rate is its functions' rates added up.
+    var flowscope = graph(), members = flowscope && flowscope.membersOf ? flowscope.membersOf(id) : [id];
+    return members.reduce(function (total, arn) { return total + rateOf(arn); }, 0);
   }
 
   function triggerEdge(arn) {
@@ -261,11 +273,12 @@
       // The last beat's pulses end in the same redraw as this one's start.
       endPulses(cy);
       pulses.forEach(function (pulse, arn) {
-        var node = cy.getElementById(arn);
+        // A function folded into a collapsed group pulses on the group's card.
+        var drawnAs = shownAs(arn), node = cy.getElementById(drawnAs);
         if (!node.length) return;
         // One class change per element (the previous beat's classes are gone by now).
         node.addClass("fs-live-pulse" + (pulse.error ? " fs-live-error" : "") + (pulse.cold ? " fs-live-cold" : ""));
-        var trigger = triggerEdge(arn), edge = trigger && cy.getElementById(trigger.id);
+        var trigger = drawnAs === arn && triggerEdge(arn), edge = trigger && cy.getElementById(trigger.id);
         if (edge && edge.length) edge.addClass("fs-live-edge" + (pulse.error ? " fs-live-edge-error" : ""));
         shown.push([node, edge]);
       });
@@ -323,14 +336,14 @@
     if (!rates.size && !badged) return;
     var cy = bind();
     if (!cy) return;
-    var arns = new Set(rates.keys());
-    cy.nodes(".fs-live-busy").forEach(function (n) { arns.add(n.id()); });
-    if (!arns.size) return;
+    var ids = new Set();
+    rates.forEach(function (buckets, arn) { ids.add(shownAs(arn)); });
+    cy.nodes(".fs-live-busy").forEach(function (n) { ids.add(n.id()); });
+    if (!ids.size) return;
     cy.batch(function () {
-      arns.forEach(function (arn) {
-        var node = cy.getElementById(arn);
-        var rate = rateOf(arn);
-        if (node.length) badge(node, rate);
+      ids.forEach(function (id) {
+        var node = cy.getElementById(id);
+        if (node.length) badge(node, rateOfElement(id));
       });
     });
     badged = rates.size > 0;

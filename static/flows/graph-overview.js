@@ -53,7 +53,7 @@
     index.nodes.forEach(function (node) {
       if (!options.showRoles && node.type === "iam_role") return;
       included.push(node);
-      regions.add(node.region || "global");
+      if (node.region) regions.add(node.region); // global resources (IAM, S3) have none
     });
     var multiRegion = regions.size > 1;
     included.forEach(function (node) {

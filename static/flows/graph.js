@@ -156,19 +156,18 @@
   function deriveStacks(doc) {
     // Only functions carry the stack tag; a queue, topic or table joins the stack of what it
     // is wired to when all of that agrees on one stack, a step at a time (a queue's dead-letter
-    // queue follows the queue). Roles are shared too widely to say.
+    // queue follows the queue; a role used by one stack's functions only is that stack's).
     state.derivedStack = new Map();
     var pending = [];
     doc.nodes.forEach(function (n) {
       if (n.attributes.stack) state.derivedStack.set(n.id, n.attributes.stack);
-      else if (n.type !== "iam_role") pending.push(n);
+      else pending.push(n);
     });
     for (var round = 0; round < 3 && pending.length; round++) {
       var found = [];
       pending = pending.filter(function (n) {
         var stacks = new Set();
         (state.edgesOut.get(n.id) || []).concat(state.edgesIn.get(n.id) || []).forEach(function (e) {
-          if (e.kind === "execution_role") return;
           var stack = state.derivedStack.get(e.source === n.id ? e.target : e.source);
           if (stack) stacks.add(stack);
         });
@@ -288,48 +287,44 @@
   // After a sync: what was drawn stays where it was; what is new goes where the fresh layout
   // put it relative to a neighbour that was already drawn, clear of everything placed.
   function mergeLayout(fresh, oldBoxes, oldInner) {
-    var boxes = new Map(), placed = [], fresher = [];
+    var boxes = new Map(), fresher = [];
     fresh.boxes.forEach(function (box, id) {
       var old = oldBoxes.get(id);
-      if (old) {
-        var kept = { x: old.x - old.w / 2 + box.w / 2, y: old.y - old.h / 2 + box.h / 2, w: box.w, h: box.h };
-        boxes.set(id, kept);
-      } else {
-        fresher.push(id);
-      }
+      if (old) boxes.set(id, { x: old.x, y: old.y, w: old.w, h: old.h }); else fresher.push(id);
     });
-    // Innards of groups that stayed open: members keep their spot in the frame.
+    // Groups that stayed open: members keep their spot in the frame; new members go where
+    // the fresh layout put them but never left of or above what is there, so the frame only
+    // grows to the right and down.
     fresh.inner.forEach(function (inner, gid) {
       var before = oldInner.get(gid);
       if (!before || !boxes.has(gid)) return;
-      var kept = new Map(), news = [];
+      var kept = new Map(), boxesIn = [];
       inner.inner.forEach(function (p, id) {
-        if (before.inner.has(id)) kept.set(id, before.inner.get(id)); else news.push(id);
+        if (!before.inner.has(id)) return;
+        var q = before.inner.get(id), size = itemSize(id);
+        kept.set(id, { x: q.x, y: q.y });
+        boxesIn.push({ x: q.x, y: q.y, w: size.w, h: size.h });
       });
-      var boxesIn = [];
-      kept.forEach(function (p, id) { var s = itemSize(id); boxesIn.push({ x: p.x, y: p.y, w: s.w, h: s.h }); });
-      news.forEach(function (id) {
-        var s = itemSize(id), p = inner.inner.get(id);
-        var spot = Layout.placeClear({ x: p.x, y: p.y, w: s.w, h: s.h }, boxesIn, 8);
+      var floor = boxesIn.length ? Layout.bounds(boxesIn) : { x1: S.FRAME_PAD, y1: S.FRAME_PAD + S.FRAME_TITLE };
+      inner.inner.forEach(function (p, id) {
+        if (kept.has(id)) return;
+        var size = itemSize(id);
+        var wanted = { x: Math.max(p.x, floor.x1 + size.w / 2), y: Math.max(p.y, floor.y1 + size.h / 2), w: size.w, h: size.h };
+        var spot = Layout.placeClear(wanted, boxesIn, 8);
         kept.set(id, { x: spot.x, y: spot.y });
         boxesIn.push(spot);
       });
-      var b = Layout.bounds(boxesIn), old = oldBoxes.get(gid);
-      var shiftX = S.FRAME_PAD - b.x1, shiftY = S.FRAME_PAD + S.FRAME_TITLE - b.y1;
-      kept.forEach(function (p) { p.x += shiftX; p.y += shiftY; });
-      var w = b.x2 - b.x1 + 2 * S.FRAME_PAD, h = b.y2 - b.y1 + 2 * S.FRAME_PAD + S.FRAME_TITLE;
-      // Members stay put on the canvas: the frame moves around them as they came and went.
-      var left = old.x - old.w / 2 - shiftX, top = old.y - old.h / 2 - shiftY;
-      boxes.set(gid, { x: left + w / 2, y: top + h / 2, w: w, h: h });
-      fresh.inner.set(gid, { inner: kept, w: w, h: h });
+      var b = Layout.bounds(boxesIn);
+      fresh.inner.set(gid, { inner: kept, w: Math.max(before.w, b.x2 + S.FRAME_PAD), h: Math.max(before.h, b.y2 + S.FRAME_PAD) });
     });
-    // Boxes that grew may now touch a neighbour: settle them in order, old ones first.
-    var order = Array.from(boxes.keys());
-    order.forEach(function (id) {
-      var box = boxes.get(id), spot = Layout.placeClear(box, placed, 6);
-      boxes.set(id, spot);
-      placed.push(spot);
+    // A box that grew (an open group with more in it, a card with longer counts) pushes what
+    // is right of it right and what is below it down; nothing else moves.
+    Array.from(boxes.keys()).forEach(function (id) {
+      var size = fresh.inner.has(id) ? fresh.inner.get(id) : fresh.boxes.get(id), box = boxes.get(id);
+      if (size.w !== box.w || size.h !== box.h) Layout.growInPlace(boxes, id, size.w, size.h);
     });
+    var placed = Array.from(boxes.values());
+    var freshBounds = Layout.bounds(Array.from(fresh.boxes.values()));
     fresher.forEach(function (id) {
       var box = fresh.boxes.get(id), anchor = null;
       topEdges().some(function (pair) {
@@ -342,9 +337,10 @@
         x = boxes.get(anchor).x + (box.x - fresh.boxes.get(anchor).x);
         y = boxes.get(anchor).y + (box.y - fresh.boxes.get(anchor).y);
       } else if (placed.length) {
+        // Nothing to stand beside: a new row under the drawing.
         var b = Layout.bounds(placed);
         y = b.y2 + 40 + box.h / 2;
-        x = b.x1 + box.w / 2 + (box.x - Layout.bounds(Array.from(fresh.boxes.values())).x1);
+        x = b.x1 + (box.x - freshBounds.x1);
       }
       var spot = Layout.placeClear({ x: x, y: y, w: box.w, h: box.h }, placed, 6);
       boxes.set(id, spot);

@@ -188,6 +188,7 @@ def arn_of(node_type, name, region=REGION, account=ACCOUNT_ID):
         "api_gateway_rest": f"arn:aws:apigateway:{region}::/restapis/{name}",
         "api_gateway_v2": f"arn:aws:apigateway:{region}::/apis/{name}",
         "eventbridge_rule": f"arn:aws:events:{region}:{account}:rule/{name}",
+        "eventbridge_bus": f"arn:aws:events:{region}:{account}:event-bus/{name}",
         "iam_role": f"arn:aws:iam::{account}:role/{name}",
     }[node_type]
 
@@ -257,4 +258,54 @@ def synthetic_graph(size, seed=3):
             src, kind = source_nodes[rng.randrange(len(source_nodes))]
             edges.append(edge(src, rng.choice(function_nodes), kind, key=f"x{i}", batch_size=5))
         i += 1
+    return nodes, edges
+
+
+def multi_stack_graph(stacks=12, functions_per_stack=6, seed=5):
+    """An account too big to open expanded: ``stacks`` CloudFormation stacks, each an API in
+    front of functions with a queue, a table and a topic, two regions, one role shared by most
+    functions, a bus whose rules target functions of several stacks, and a few queues and a
+    bucket outside any stack."""
+    rng = random.Random(seed)
+    nodes, edges = [], []
+    shared_role = node("iam_role", "shared-lambda-role")
+    nodes.append(shared_role)
+    bus_rules = []
+    for s in range(stacks):
+        region = REGION if s % 3 else "eu-west-1"
+        stack = f"svc-{s:02d}-prod"
+
+        def here(n, region=region):
+            n = dict(n)
+            n["region"] = region
+            n["arn"] = n["arn"].replace(REGION, region)
+            return n
+
+        api = here(node("api_gateway_rest", f"api{s:02d}"))
+        queue = here(node("sqs_queue", f"{stack}-jobs"))
+        table = here(node("dynamodb_table", f"{stack}-items"))
+        topic = here(node("sns_topic", f"{stack}-events"))
+        fns = [here(function(f"{stack}-fn{i}", stack=stack, role=shared_role["arn"]))
+               for i in range(functions_per_stack)]
+        nodes += [api, queue, table, topic] + fns
+        for i, fn in enumerate(fns[:3]):
+            edges.append(edge(api, fn, "api_gateway", key=f"GET /r{i}", method="GET", path=f"/r{i}"))
+        edges.append(edge(fns[0], queue, "destination", key="on_success", condition="on_success"))
+        edges.append(edge(queue, fns[3], "sqs", key="esm"))
+        edges.append(edge(table, fns[4], "dynamodb_stream", key="stream"))
+        edges.append(edge(fns[1], topic, "destination", key="on_failure", condition="on_failure"))
+        edges.append(edge(topic, fns[5], "sns", key="sub"))
+        for fn in fns:
+            edges.append(edge(fn, shared_role, "execution_role"))
+        if s % 2 == 0:
+            rule = node("eventbridge_rule", f"route-{stack}")
+            bus_rules.append((rule, fns[rng.randrange(len(fns))]))
+    bus = node("eventbridge_bus", "orders-bus")
+    nodes.append(bus)
+    for rule, target in bus_rules:
+        nodes.append(rule)
+        edges.append(edge(bus, rule, "eventbridge", key=rule["name"]))
+        edges.append(edge(rule, target, "eventbridge", key="t1"))
+    loose = [node("sqs_queue", f"legacy-queue-{i}") for i in range(4)] + [node("s3_bucket", "shared-uploads")]
+    nodes += loose
     return nodes, edges

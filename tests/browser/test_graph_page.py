@@ -75,40 +75,34 @@ def click_node(page, arn):
     page.mouse.click(point["x"], point["y"])
 
 
-def test_it_draws_every_node_and_edge_of_the_graph(page, site_db):
+def test_it_draws_every_node_and_edge_of_the_graph_with_roles_on_request(page, site_db):
     nodes, edges = seed(site_db, orders_graph())
     open_graph(page)
     graph = page.locator("#fs-graph")
     expect(graph).to_have_attribute("data-node-count", str(len(nodes)))
-    drawn = page.evaluate("""() => ({
+    drawn = """() => ({
         nodes: window.flowscope.cy.nodes().not('.fs-group').length,
         edges: window.flowscope.cy.edges().length,
-        ids: window.flowscope.cy.nodes().map(n => n.id())})""")
-    assert drawn["nodes"] == len(nodes)
-    assert drawn["edges"] == len(edges)
-    assert set(drawn["ids"]) == {n["arn"] for n in nodes}
+        ids: window.flowscope.cy.nodes().not('.fs-group').map(n => n.id())})"""
+    # Execution roles stay off the canvas unless asked for (the inspector names them).
+    roles = {n["arn"] for n in nodes if n["type"] == "iam_role"}
+    shown = page.evaluate(drawn)
+    assert set(shown["ids"]) == {n["arn"] for n in nodes} - roles
+    assert shown["edges"] == len([e for e in edges if e["kind"] != "execution_role"])
+    page.check("#fs-show-roles")
+    page.wait_for_function("n => window.flowscope.cy.nodes().not('.fs-group').length === n", arg=len(nodes))
+    shown = page.evaluate(drawn)
+    assert set(shown["ids"]) == {n["arn"] for n in nodes}
+    assert shown["edges"] == len(edges)
     assert page.errors == []
 
 
-def test_it_lays_out_a_big_graph_in_a_worker_with_the_same_positions_as_the_page_would(page, site_db):
-    nodes, edges = seed(site_db, synthetic_graph(1600))
+def test_it_lays_out_with_elk_in_a_worker(page, site_db):
+    seed(site_db, orders_graph())
     open_graph(page)
-    expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(len(nodes)))
-    assert page.evaluate("() => window.flowscope.state.layoutSource") == "worker"
-    # The worker runs the same deterministic code the page falls back to.
-    mismatches = page.evaluate("""() => {
-        const cy = window.flowscope.cy, doc = window.flowscope.state.doc, ids = new Map();
-        doc.nodes.forEach((n, i) => ids.set(n.id, i));
-        const input = {nodes: doc.nodes.map(n => ({id: n.id, type: n.type, group: ""})),
-                       edges: doc.edges.map(e => [ids.get(e.source), ids.get(e.target)])};
-        const positions = window.FlowscopeLayout(input).positions;
-        return doc.nodes.filter((n, i) => {
-            const p = cy.getElementById(n.id).position();
-            return p.x !== positions[2 * i] || p.y !== positions[2 * i + 1];
-        }).length;
-    }""")
-    assert mismatches == 0
-    assert page.evaluate("() => window.flowscope.cy.edges().length") == len(edges)
+    scripts = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(name.endswith("elkjs/lib/elk-worker.min.js") for name in scripts)
+    assert not any(name.endswith("elk.bundled.js") for name in scripts)
 
 
 def test_it_keeps_positions_across_reloads(page, site_db):
@@ -123,8 +117,14 @@ def test_it_keeps_positions_across_reloads(page, site_db):
 def test_it_lays_out_the_flow_from_left_to_right(page, site_db):
     _, edges = seed(site_db, orders_graph())
     open_graph(page)
+    # Ungrouped: a group is laid out as one block, so an edge that leaves a stack and comes
+    # back into it (checkout -> topic -> queue) cannot run left to right at both ends.
+    page.select_option("#fs-group-by", "none")
+    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length === 0")
     x = dict(page.evaluate("() => window.flowscope.cy.nodes().map(n => [n.id(), n.position('x')])"))
     for e in edges:
+        if e["kind"] == "execution_role":
+            continue  # roles are off the canvas
         assert x[e["source"]] < x[e["target"]], f"{e['kind']} edge drawn right to left"
 
 
@@ -218,18 +218,19 @@ def test_it_filters_by_type_stack_and_tag(page, site_db):
     nodes, _ = seed(site_db, orders_graph())
     open_graph(page)
     graph = page.locator("#fs-graph")
+    page.check("#fs-show-roles")
     expect(graph).to_have_attribute("data-visible-count", str(len(nodes)))
     page.locator("details", has=page.locator("#fs-filter-types")).locator("summary").click()
     page.locator("#fs-filter-types input[value=iam_role]").uncheck()
     expect(graph).to_have_attribute("data-visible-count", str(len(nodes) - 1))
     page.locator("#fs-filter-types input[value=iam_role]").check()
     # Stack: the two functions tagged shop-orders, plus the API, queue and role whose functions
-    # all belong to it; not the topic (its functions are in two stacks) nor the dead-letter
-    # queue (it touches no function).
+    # all belong to it, and the dead-letter queue of that queue; not the topic (its functions
+    # are in two stacks).
     page.select_option("#fs-filter-stack", "shop-orders")
-    visible = page.evaluate("() => window.flowscope.cy.nodes().not('.fs-hidden').map(n => n.data('label'))")
+    visible = page.evaluate("() => window.flowscope.cy.nodes().not('.fs-hidden').not('.fs-group').map(n => n.data('label'))")
     assert sorted(visible) == ["a1b2c3", "orders-checkout", "orders-checkout-role", "orders-fulfilment",
-                               "orders-fulfilment-worker"]
+                               "orders-fulfilment-dlq", "orders-fulfilment-worker"]
     page.select_option("#fs-filter-stack", "")
     page.select_option("#fs-filter-tag", "team=orders")
     expect(graph).to_have_attribute("data-visible-count", "1")
@@ -246,10 +247,11 @@ def test_it_shows_only_the_neighbourhood_of_a_node(page, site_db):
     expect(graph).to_have_attribute("data-visible-count", "4")  # topic, checkout, queue, audit
     page.fill("#fs-hops", "2")
     page.click("#fs-neighbourhood")
-    # + the API and role (via checkout), the worker and the dead-letter queue (via the queue)
-    expect(graph).to_have_attribute("data-visible-count", "8")
+    # + the API (via checkout), the worker and the dead-letter queue (via the queue); the
+    # checkout's role is in the neighbourhood too, but roles are off the canvas.
+    expect(graph).to_have_attribute("data-visible-count", "7")
     page.click("#fs-clear-view")
-    expect(graph).to_have_attribute("data-visible-count", str(len(nodes)))
+    expect(graph).to_have_attribute("data-visible-count", str(len(nodes) - 1))
 
 
 def test_it_highlights_the_flow_through_a_node(page, site_db):
@@ -258,7 +260,7 @@ def test_it_highlights_the_flow_through_a_node(page, site_db):
     open_graph(page)
     click_node(page, queue["arn"])
     page.click("#fs-path")
-    lit = page.evaluate("() => window.flowscope.cy.nodes().not('.fs-dim').map(n => n.data('label'))")
+    lit = page.evaluate("() => window.flowscope.cy.nodes().not('.fs-dim').not('.fs-group').map(n => n.data('label'))")
     # Upstream: topic <- checkout <- API. Downstream: worker and the dead-letter queue.
     # Not the audit function (a sibling branch), nor the role, nor the unrelated function.
     assert sorted(lit) == ["a1b2c3", "orders-checkout", "orders-fulfilment", "orders-fulfilment-dlq",
@@ -269,19 +271,24 @@ def test_it_groups_nodes_by_stack_region_and_tag(page, site_db):
     seed(site_db, orders_graph())
     open_graph(page)
     groups = "() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).sort()"
-    page.select_option("#fs-group-by", "stack")
-    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length > 0")
-    assert page.evaluate(groups) == ["shop-billing", "shop-ops", "shop-orders"]
-    parent = page.evaluate("""() => window.flowscope.cy.nodes().filter(n => n.data('label') === 'orders-fulfilment')
+    # By stack (the default): shop-orders frames its functions and what only they use (the
+    # DLQ through its queue); a stack of one function, or a lone topic, stays a plain node.
+    assert page.locator("#fs-group-by").input_value() == "stack"
+    assert page.evaluate(groups) == ["shop-orders"]
+    parent = page.evaluate("""() => window.flowscope.cy.nodes().filter(n => n.data('label') === 'orders-fulfilment-dlq')
                                     .parent().data('label')""")
     assert parent == "shop-orders"
+    page.check("#fs-show-roles")
     page.select_option("#fs-group-by", "region")
-    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).includes('global')")
-    assert page.evaluate(groups) == ["global", "us-east-1"]
+    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).includes('us-east-1')")
+    # The only global resource (the role) is a group of one: drawn as itself.
+    assert page.evaluate(groups) == ["us-east-1"]
     page.select_option("#fs-group-by", "tag")
     page.select_option("#fs-group-tag", "team")
-    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).includes('web')")
-    assert page.evaluate(groups) == ["orders", "web"]
+    # Tags team=orders and team=web have one resource each; the untagged fall into their
+    # services' groups (two functions, three queues... in us-east-1).
+    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).includes('SQS queues')")
+    assert page.evaluate(groups) == ["Lambda functions", "SQS queues"]
     page.select_option("#fs-group-by", "none")
     page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length === 0")
 
@@ -291,32 +298,26 @@ def test_it_updates_a_grouped_graph_in_place_when_resources_come_and_go(page, si
 
     nodes, _ = seed(site_db, orders_graph())
     open_graph(page)
-    page.select_option("#fs-group-by", "stack")
-    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length === 3")
+    page.wait_for_function("() => window.flowscope.cy.nodes('.fs-group').length === 1")
     page.evaluate("() => { window.__sameDocument = true; }")
-    before = dict(page.evaluate("() => window.flowscope.cy.nodes().not('.fs-group').map(n => [n.id(), n.position()])"))
-    # The only function of stack shop-billing goes; a function of a new stack arrives; the
-    # only function of shop-ops moves to that new stack (its old group vanishes, it stays).
-    billing, audit = nodes[8], nodes[5]
+    positions = "() => window.flowscope.cy.nodes().not('.fs-group').map(n => [n.id(), n.position()])"
+    before = dict(page.evaluate(positions))
+    # The function of stack shop-billing goes; two functions of a new stack arrive.
+    billing = nodes[8]
     Resource.objects.using(site_db).filter(arn=billing["arn"]).delete()
-    insert_graph(site_db, [function("payments-refund", stack="shop-payments")], [])
-    moved = Resource.objects.using(site_db).get(arn=audit["arn"])
-    moved.attributes["stack"] = "shop-payments"
-    moved.save()
+    insert_graph(site_db, [function("payments-refund", stack="shop-payments"),
+                           function("payments-charge", stack="shop-payments")], [])
     page.evaluate("() => window.flowscope.refresh()")
     groups = page.evaluate("() => window.flowscope.cy.nodes('.fs-group').map(n => n.data('label')).sort()")
     assert groups == ["shop-orders", "shop-payments"]
-    assert page.evaluate("arn => window.flowscope.cy.getElementById(arn).parent().data('label')",
-                         audit["arn"]) == "shop-payments"
-    after = dict(page.evaluate("() => window.flowscope.cy.nodes().not('.fs-group').map(n => [n.id(), n.position()])"))
+    after = dict(page.evaluate(positions))
     assert billing["arn"] not in after
     refund = [arn for arn in after if arn.endswith(":function:payments-refund")]
     assert len(refund) == 1
     assert page.evaluate("arn => window.flowscope.cy.getElementById(arn).parent().data('label')", refund[0]) == "shop-payments"
     assert all(after[arn] == position for arn, position in before.items() if arn != billing["arn"])
-    assert audit["arn"] in after
     assert page.evaluate("() => window.__sameDocument") is True
-    expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(len(nodes)))
+    expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(len(nodes) + 1))
 
 
 def test_it_exports_png_svg_json_and_mermaid(page, site_db):
@@ -412,7 +413,8 @@ def test_it_syncs_from_the_browser_with_live_progress_and_updates_the_graph_in_p
     expected_nodes = status["counts"]["nodes"]
     assert expected_nodes > 20
     expect(page.locator("#fs-graph")).to_have_attribute("data-node-count", str(expected_nodes))
-    assert page.evaluate("() => window.flowscope.cy.nodes().not('.fs-group').length") == expected_nodes
+    roles = page.evaluate("() => window.flowscope.state.doc.nodes.filter(n => n.type === 'iam_role').length")
+    assert page.evaluate("() => window.flowscope.cy.nodes().not('.fs-group').length") == expected_nodes - roles
     texts = page.evaluate("() => window.__syncTexts")
     assert any(re.search(r"Syncing: [1-9]\d* of \d+ services done, \d+ resources? found", t) for t in texts), texts
     assert page.locator("#fs-sync-text").text_content().count("+") == 2  # nodes +N, edges +N

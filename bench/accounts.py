@@ -335,6 +335,7 @@ def summary(plan, timings=None):
         "stacks": len(plan.stacks),
         "stack_sizes": {"min": sizes[0], "median": sizes[len(sizes) // 2], "max": sizes[-1]},
         "biggest_stack": max(plan.stacks, key=plan.stacks.get),
+        "stack_names": sorted(plan.stacks),
         "functions_outside_stacks": sum(1 for f in plan.functions if f.stack is None),
         "functions_by_region": dict(collections.Counter(f.region for f in plan.functions)),
         "roles": len(plan.roles),

@@ -30,6 +30,7 @@ from .harness import (
     edge,
     function,
     insert_graph,
+    multi_stack_graph,
     node,
     serving,
 )
@@ -467,6 +468,33 @@ def test_it_pulses_nodes_and_their_trigger_for_pushed_invocations(page, live_db)
     label = page.evaluate("arn => window.flowscope.cy.getElementById(arn).data('live_label')", worker["arn"])
     assert re.search(r"thumbnailer\n5/min$", label)
     assert page.evaluate("() => window.__xss") is None
+
+
+@pytest.mark.services
+def test_it_pulses_a_collapsed_group_and_sums_its_functions_rates(page, live_db):
+    nodes, edges = multi_stack_graph()
+    insert_graph(live_db, nodes, edges)
+    a, b = (next(n for n in nodes if n["name"] == name) for name in ("svc-04-prod-fn1", "svc-04-prod-fn2"))
+    open_graph(page)
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    group = page.evaluate("arn => window.flowscope.shownAs(arn)", a["arn"])
+    assert group.startswith("group") and group == page.evaluate("arn => window.flowscope.shownAs(arn)", b["arn"])
+    page.evaluate("""() => {
+        window.__pulses = [];
+        window.flowscope.cy.on('class', 'node', e => {
+            if (e.target.hasClass('fs-live-pulse')) window.__pulses.push({
+                id: e.target.id(), error: e.target.hasClass('fs-live-error')});
+        });
+    }""")
+    rows = store(live_db, a["arn"], [{"duration": 20.0}] * 3)
+    rows += store(live_db, b["arn"], [{"duration": 20.0, "status": "error", "error_type": "KeyError"}])
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(publish, "invocations", {"items": [invocation_item(r) for r in rows]}).result()
+    page.wait_for_function("id => window.__pulses.some(p => p.id === id)", arg=group)
+    assert any(p["id"] == group and p["error"] for p in page.evaluate("() => window.__pulses"))
+    # The card's rate badge adds up its functions: 3 + 1 a minute.
+    page.wait_for_function("id => window.flowscope.cy.getElementById(id).data('live_rate') === 4", arg=group)
+    assert page.evaluate("id => window.flowscope.cy.getElementById(id).data('live_label')", group).endswith("4/min")
 
 
 @pytest.mark.services

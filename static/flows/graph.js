@@ -20,8 +20,6 @@
   // Past this many drawn elements the page switches to the cheap drawing: no icons, straight
   // edges, texture while panning, WebGL where the browser has a GPU.
   var BIG_GRAPH_NODES = 1500;
-  var MAX_SEARCH_RESULTS = 25;
-  var POSITIONS_KEY = "flowscope.positions.v2.";
   var C = window.FlowscopeCommon, Overview = window.FlowscopeOverview, Layout = window.FlowscopeLayout;
   var TYPES = C.TYPES, KINDS = C.KINDS, KIND_LABELS = C.KIND_LABELS;
   var el = C.el, clear = C.clear, typeInfo = C.typeInfo, swatch = C.swatch, plural = C.plural;
@@ -214,182 +212,15 @@
     return iconBase + type + ".svg";
   }
 
-  // ---------------------------------------------------------------- the overview and its layout
+  // ---------------------------------------------------------------- the overview and its placement
 
-  function buildView() {
-    state.view = Overview.build({
-      nodes: state.nodes, edges: usableEdges(), derivedStack: state.derivedStack, tagsOf: tagsOf
-    }, { groupBy: state.groupBy, groupTag: state.groupTag, showRoles: state.showRoles,
-         expanded: state.expanded, collapsed: state.collapsed });
-    return state.view;
-  }
-
-  function resourceLabel(node) { return node.name || node.id; }
-
-  function itemSize(id) {
-    var group = state.view.groups.get(id);
-    if (group && !group.expanded) return Layout.cardBox(group.label, group.summary);
-    if (group) { var inner = state.inner.get(id); return { w: inner.w, h: inner.h }; }
-    return Layout.resourceBox(resourceLabel(state.nodes.get(id)));
-  }
-
-  function topOf(id) {
-    // The top-level item an element sits in: its expanded group's frame, or itself.
-    var gid = state.view.memberOf.get(id);
-    return gid && state.view.groups.get(gid).expanded && state.view.shownAs.get(id) === id ? gid : id;
-  }
-
-  function topLevelIds() {
-    var ids = [];
-    state.view.resources.forEach(function (node) { if (topOf(node.id) === node.id) ids.push(node.id); });
-    state.view.groups.forEach(function (group, id) { ids.push(id); });
-    return ids;
-  }
-
-  function groupLayout(group) {
-    var members = group.members.filter(function (id) { return state.view.shownAs.get(id) === id; })
-      .map(function (id) { var size = itemSize(id); return { id: id, w: size.w, h: size.h }; });
-    var memberSet = new Set(group.members), edges = [];
-    state.view.edges.forEach(function (e) {
-      if (memberSet.has(e.source) && memberSet.has(e.target)) edges.push([e.source, e.target]);
-    });
-    return Layout.layoutGroup(members, edges);
-  }
-
-  function topEdges() {
-    return state.view.edges.map(function (e) { return [topOf(e.source), topOf(e.target)]; });
-  }
-
-  // A fresh layout of the whole view: each expanded group, then the top level.
-  function freshLayout() {
-    var request = ++state.layoutRequest;
-    var expanded = [];
-    state.view.groups.forEach(function (group) { if (group.expanded) expanded.push(group); });
-    return Promise.all(expanded.map(function (group) {
-      return groupLayout(group).then(function (result) { return [group.id, result]; });
-    })).then(function (results) {
-      var inner = new Map(results);
-      state.inner = inner;
-      var items = topLevelIds().map(function (id) { var s = itemSize(id); return { id: id, w: s.w, h: s.h }; });
-      var cy = state.cy, box = $("fs-graph");
-      var aspect = (cy ? cy.width() : box.clientWidth) / Math.max(1, cy ? cy.height() : box.clientHeight);
-      return Layout.layered(items, topEdges(), aspect).then(function (positions) {
-        var boxes = new Map();
-        items.forEach(function (item) {
-          var p = positions.get(item.id);
-          boxes.set(item.id, { x: p.x, y: p.y, w: item.w, h: item.h });
-        });
-        return { request: request, boxes: boxes, inner: inner };
-      });
-    });
-  }
-
-  // After a sync: what was drawn stays where it was; what is new goes where the fresh layout
-  // put it relative to a neighbour that was already drawn, clear of everything placed.
-  function mergeLayout(fresh, oldBoxes, oldInner) {
-    var boxes = new Map(), fresher = [];
-    fresh.boxes.forEach(function (box, id) {
-      var old = oldBoxes.get(id);
-      if (old) boxes.set(id, { x: old.x, y: old.y, w: old.w, h: old.h }); else fresher.push(id);
-    });
-    // Groups that stayed open: members keep their spot in the frame; new members go where
-    // the fresh layout put them but never left of or above what is there, so the frame only
-    // grows to the right and down.
-    fresh.inner.forEach(function (inner, gid) {
-      var before = oldInner.get(gid);
-      if (!before || !boxes.has(gid)) return;
-      var kept = new Map(), boxesIn = [];
-      inner.inner.forEach(function (p, id) {
-        if (!before.inner.has(id)) return;
-        var q = before.inner.get(id), size = itemSize(id);
-        kept.set(id, { x: q.x, y: q.y });
-        boxesIn.push({ x: q.x, y: q.y, w: size.w, h: size.h });
-      });
-      var floor = boxesIn.length ? Layout.bounds(boxesIn) : { x1: S.FRAME_PAD, y1: S.FRAME_PAD + S.FRAME_TITLE };
-      inner.inner.forEach(function (p, id) {
-        if (kept.has(id)) return;
-        var size = itemSize(id);
-        var wanted = { x: Math.max(p.x, floor.x1 + size.w / 2), y: Math.max(p.y, floor.y1 + size.h / 2), w: size.w, h: size.h };
-        var spot = Layout.placeClear(wanted, boxesIn, 8);
-        kept.set(id, { x: spot.x, y: spot.y });
-        boxesIn.push(spot);
-      });
-      var b = Layout.bounds(boxesIn);
-      fresh.inner.set(gid, { inner: kept, w: Math.max(before.w, b.x2 + S.FRAME_PAD), h: Math.max(before.h, b.y2 + S.FRAME_PAD) });
-    });
-    // A box that grew (an open group with more in it, a card with longer counts) pushes what
-    // is right of it right and what is below it down; nothing else moves.
-    Array.from(boxes.keys()).forEach(function (id) {
-      var size = fresh.inner.has(id) ? fresh.inner.get(id) : fresh.boxes.get(id), box = boxes.get(id);
-      if (size.w !== box.w || size.h !== box.h) Layout.growInPlace(boxes, id, size.w, size.h);
-    });
-    var placed = Array.from(boxes.values());
-    var freshBounds = Layout.bounds(Array.from(fresh.boxes.values()));
-    fresher.forEach(function (id) {
-      var box = fresh.boxes.get(id), anchor = null;
-      topEdges().some(function (pair) {
-        var other = pair[0] === id ? pair[1] : pair[1] === id ? pair[0] : null;
-        if (other && oldBoxes.has(other) && boxes.has(other)) { anchor = other; return true; }
-        return false;
-      });
-      var x = box.x, y = box.y;
-      if (anchor) {
-        x = boxes.get(anchor).x + (box.x - fresh.boxes.get(anchor).x);
-        y = boxes.get(anchor).y + (box.y - fresh.boxes.get(anchor).y);
-      } else if (placed.length) {
-        // Nothing to stand beside: a new row under the drawing.
-        var b = Layout.bounds(placed);
-        y = b.y2 + 40 + box.h / 2;
-        x = b.x1 + (box.x - freshBounds.x1);
-      }
-      var spot = Layout.placeClear({ x: x, y: y, w: box.w, h: box.h }, placed, 6);
-      boxes.set(id, spot);
-      placed.push(spot);
-    });
-    state.boxes = boxes;
-    state.inner = fresh.inner;
-  }
-
-  function positionOf(id) {
-    // Cytoscape's position of a drawn element from the layout boxes (box centre; a resource's
-    // icon sits at the top of its box, its name under it).
-    var gid = state.view.memberOf.get(id), box;
-    if (gid && state.boxes.has(gid) && state.view.groups.get(gid).expanded) {
-      var frame = state.boxes.get(gid), p = state.inner.get(gid).inner.get(id);
-      box = { x: frame.x - frame.w / 2 + p.x, y: frame.y - frame.h / 2 + p.y, h: itemSize(id).h };
-    } else {
-      box = state.boxes.get(id);
-    }
-    if (!box) return { x: 0, y: 0 };
-    if (state.view.groups.has(id)) return { x: box.x, y: box.y };
-    return { x: box.x, y: box.y - box.h / 2 + S.ICON / 2 };
-  }
-
-  function storedPositions() {
-    try { return JSON.parse(localStorage.getItem(positionsKey()) || "{}") || {}; } catch (e) { return {}; }
-  }
-
-  function positionsKey() {
-    return POSITIONS_KEY + state.groupBy + (state.groupBy === "tag" ? ":" + state.groupTag : "");
-  }
-
-  function applyStoredPositions() {
-    // Top-level items the user dragged keep their spot (by id) across reloads and syncs.
-    var stored = storedPositions();
-    Object.keys(stored).forEach(function (id) {
-      var box = state.boxes.get(id);
-      if (box && !(state.view.groups.get(id) || {}).expanded) {
-        box.x = stored[id][0];
-        box.y = stored[id][1] + (state.view.groups.has(id) ? 0 : box.h / 2 - S.ICON / 2);
-      }
-    });
-  }
-
-  function storePosition(node) {
-    var stored = storedPositions();
-    stored[node.id()] = [Math.round(node.position("x")), Math.round(node.position("y"))];
-    try { localStorage.setItem(positionsKey(), JSON.stringify(stored)); } catch (e) { /* quota */ }
-  }
+  var placement = window.FlowscopePlacement({
+    state: state, tagsOf: tagsOf, usableEdges: usableEdges, canvas: function () { return $("fs-graph"); }
+  });
+  var buildView = placement.buildView, itemSize = placement.itemSize, groupLayout = placement.groupLayout;
+  var freshLayout = placement.freshLayout, mergeLayout = placement.mergeLayout, positionOf = placement.positionOf;
+  var applyStoredPositions = placement.applyStoredPositions, storePosition = placement.storePosition;
+  var positionsKey = placement.positionsKey, resourceLabel = placement.resourceLabel;
 
   // ---------------------------------------------------------------- Cytoscape elements
 
@@ -823,182 +654,14 @@
     });
   }
 
-  // ---------------------------------------------------------------- filters and views
+  // ---------------------------------------------------------------- filters, views and search
 
-  function fillSelect(select, values, keep) {
-    var current = select.value;
-    while (select.options.length > keep) select.remove(keep);
-    values.forEach(function (value) {
-      var option = document.createElement("option");
-      option.value = value;
-      option.textContent = value;
-      select.appendChild(option);
-    });
-    if (values.indexOf(current) >= 0 || current === "") select.value = current;
-  }
-
-  function fillControls() {
-    var regions = new Set(), stacks = new Set(), tagPairs = new Set(), tagKeys = new Set();
-    var types = new Map(), kinds = new Map();
-    state.doc.nodes.forEach(function (n) {
-      if (n.region) regions.add(n.region);
-      if (state.derivedStack.get(n.id)) stacks.add(state.derivedStack.get(n.id));
-      var tags = tagsOf(n);
-      Object.keys(tags).forEach(function (k) {
-        tagKeys.add(k);
-        tagPairs.add(k + "=" + tags[k]);
-      });
-      types.set(n.type, (types.get(n.type) || 0) + 1);
-    });
-    state.doc.edges.forEach(function (e) { kinds.set(e.kind, (kinds.get(e.kind) || 0) + 1); });
-    var sorted = function (set) { return Array.from(set).sort(); };
-    fillSelect($("fs-filter-region"), sorted(regions), 1);
-    fillSelect($("fs-filter-stack"), sorted(stacks), 1);
-    fillSelect($("fs-filter-tag"), sorted(tagPairs), 1);
-    fillSelect($("fs-group-tag"), sorted(tagKeys), 0);
-    if (!state.groupTag && tagKeys.size) state.groupTag = $("fs-group-tag").value;
-    fillChecks($("fs-filter-types"), types, state.hiddenTypes, function (t) { return typeInfo(t).label; });
-    fillChecks($("fs-filter-kinds"), kinds, state.hiddenKinds, function (k) { return KIND_LABELS[k] || k; });
-  }
-
-  function fillChecks(container, counts, hidden, label) {
-    clear(container);
-    Array.from(counts.keys()).sort().forEach(function (value) {
-      var box = el("input", { type: "checkbox", value: value });
-      box.checked = !hidden.has(value);
-      box.addEventListener("change", function () {
-        if (box.checked) hidden.delete(value); else hidden.add(value);
-        applyView();
-      });
-      container.appendChild(el("label", { className: "fs-check" }, box,
-        " " + label(value) + " (" + counts.get(value) + ")"));
-    });
-  }
-
-  function nodePassesFilters(node) {
-    if (state.hiddenTypes.has(node.type)) return false;
-    if (state.region && node.region !== state.region) return false;
-    if (state.stack && state.derivedStack.get(node.id) !== state.stack) return false;
-    if (state.tag) {
-      var at = state.tag.indexOf("="), key = state.tag.slice(0, at), value = state.tag.slice(at + 1);
-      var tags = tagsOf(node);
-      if (!(key in tags) || String(tags[key]) !== value) return false;
-    }
-    if (state.neighbourhood && !state.neighbourhood.has(node.id)) return false;
-    return true;
-  }
-
-  function viewIsPlain() {
-    return !state.hiddenTypes.size && !state.hiddenKinds.size && !state.region && !state.stack &&
-      !state.tag && !state.neighbourhood && !state.path;
-  }
-
-  function applyView() {
-    var cy = state.cy;
-    if (!cy) return;
-    if (viewIsPlain() && !state.viewTouched) {
-      $("fs-graph").dataset.visibleCount = String(cy.nodes().not(".fs-group").length);
-      return;
-    }
-    state.viewTouched = !viewIsPlain();
-    cy.batch(function () {
-      cy.nodes().forEach(function (n) {
-        if (n.isParent() || n.hasClass("fs-group")) return;
-        var members = n.hasClass("fs-card") ? state.view.groups.get(n.id()).members : [n.id()];
-        var show = members.some(function (id) { var node = state.nodes.get(id); return node && nodePassesFilters(node); });
-        if (show) n.removeClass("fs-hidden"); else n.addClass("fs-hidden");
-      });
-      cy.nodes(".fs-group").forEach(function (g) {
-        if (g.children().not(".fs-hidden").length) g.removeClass("fs-hidden"); else g.addClass("fs-hidden");
-      });
-      cy.edges().forEach(function (e) {
-        if (state.hiddenKinds.has(e.data("kind"))) e.addClass("fs-hidden"); else e.removeClass("fs-hidden");
-      });
-      cy.elements().removeClass("fs-dim fs-path");
-      if (state.path) {
-        cy.elements().not(state.path).addClass("fs-dim");
-        state.path.edges().addClass("fs-path");
-        cy.nodes(".fs-group").removeClass("fs-dim");
-      }
-    });
-    var visible = cy.nodes().not(".fs-group").not(".fs-hidden").length;
-    $("fs-graph").dataset.visibleCount = String(visible);
-  }
-
-  function neighbourhoodOf(arn, hops) {
-    var ids = new Set([arn]), frontier = [arn];
-    for (var i = 0; i < hops; i++) {
-      var next = [];
-      frontier.forEach(function (id) {
-        (state.edgesOut.get(id) || []).concat(state.edgesIn.get(id) || []).forEach(function (e) {
-          if (state.hiddenKinds.has(e.kind)) return;
-          var other = e.source === id ? e.target : e.source;
-          if (!ids.has(other)) { ids.add(other); next.push(other); }
-        });
-      });
-      frontier = next;
-    }
-    return ids;
-  }
-
-  function flowOf(arn) {
-    // Everything upstream (triggers) and downstream (destinations) of the node, along edge
-    // direction, without the role edges that would connect every function to its role.
-    var node = state.cy.getElementById(arn);
-    var flowEdges = state.cy.edges().filter(function (e) { return e.data("kind") !== "execution_role"; });
-    var up = node, down = node, frontier;
-    frontier = node;
-    while (frontier.length) {
-      var incoming = frontier.connectedEdges().intersection(flowEdges).filter(function (e) {
-        return frontier.has(e.target()) && !up.has(e);
-      });
-      up = up.union(incoming).union(incoming.sources());
-      frontier = incoming.sources().difference(frontier);
-    }
-    frontier = node;
-    while (frontier.length) {
-      var outgoing = frontier.connectedEdges().intersection(flowEdges).filter(function (e) {
-        return frontier.has(e.source()) && !down.has(e);
-      });
-      down = down.union(outgoing).union(outgoing.targets());
-      frontier = outgoing.targets().difference(frontier);
-    }
-    return up.union(down);
-  }
-
-  // ---------------------------------------------------------------- search
-
-  function search(query) {
-    var list = $("fs-search-results");
-    clear(list);
-    var q = query.trim().toLowerCase();
-    var cy = state.cy;
-    if (cy) cy.batch(function () { cy.nodes(".fs-match").removeClass("fs-match"); });
-    if (!q || !state.doc) return;
-    var matches = state.doc.nodes.filter(function (n) {
-      return (n.name || "").toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0;
-    });
-    // A match inside a collapsed group lights the group's card.
-    if (cy) cy.batch(function () {
-      matches.forEach(function (n) {
-        var shown = state.view && state.view.shownAs.get(n.id);
-        if (shown) cy.getElementById(shown).addClass("fs-match");
-      });
-    });
-    matches.slice(0, MAX_SEARCH_RESULTS).forEach(function (n) {
-      var gid = state.view && state.view.memberOf.get(n.id), group = gid && state.view.groups.get(gid);
-      var button = el("button", { type: "button", className: "fs-result", title: n.id, dataset: { arn: n.id } },
-        swatch(n.type),
-        el("span", { className: "fs-result-name", text: n.name || n.id }),
-        el("span", { className: "fs-result-type", text: group && !group.expanded ? "in " + group.label : typeInfo(n.type).label }));
-      button.addEventListener("click", function () { selectNode(n.id, { push: true, center: true }); });
-      list.appendChild(el("li", null, button));
-    });
-    if (matches.length > MAX_SEARCH_RESULTS) {
-      list.appendChild(el("li", { className: "fs-more", text: "…and " + (matches.length - MAX_SEARCH_RESULTS) + " more" }));
-    }
-    if (!matches.length) list.appendChild(el("li", { className: "fs-more", text: "No resource matches." }));
-  }
+  var filters = window.FlowscopeFilters({
+    state: state, tagsOf: tagsOf,
+    select: function (arn) { return selectNode(arn, { push: true, center: true }); }
+  });
+  var fillControls = filters.fillControls, applyView = filters.applyView, search = filters.search;
+  var resetFilters = filters.reset, neighbourhoodOf = filters.neighbourhoodOf, flowOf = filters.flowOf;
 
   // ---------------------------------------------------------------- selection, deep links
 
@@ -1063,15 +726,6 @@
     $("fs-neighbourhood").disabled = true;
     $("fs-path").disabled = true;
     if (options.push && location.pathname !== "/") history.pushState({ arn: null }, "", "/");
-  }
-
-  function resetFilters() {
-    state.hiddenTypes.clear();
-    state.region = state.stack = state.tag = "";
-    $("fs-filter-region").value = "";
-    $("fs-filter-stack").value = "";
-    $("fs-filter-tag").value = "";
-    fillControls();
   }
 
   window.addEventListener("popstate", function (event) {

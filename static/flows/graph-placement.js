@@ -1,0 +1,198 @@
+/* The graph page's placement: builds the overview (graph-overview.js) for the page's state and
+ * keeps every drawn item's box: a fresh ELK layout (graph-layout.js) on load or regrouping, and
+ * after a sync the old boxes kept, grown in place, with new items set beside a neighbour.
+ */
+(function (scope) {
+  "use strict";
+
+  var Overview = scope.FlowscopeOverview, Layout = scope.FlowscopeLayout;
+  var S = Layout.sizes;
+  var POSITIONS_KEY = "flowscope.positions.v2.";
+
+  // page: {state, tagsOf(node), usableEdges(), canvas()} from graph.js.
+  scope.FlowscopePlacement = function (page) {
+    var state = page.state, tagsOf = page.tagsOf, usableEdges = page.usableEdges;
+
+    // ---------------------------------------------------------------- the overview and its layout
+
+    function buildView() {
+      state.view = Overview.build({
+        nodes: state.nodes, edges: usableEdges(), derivedStack: state.derivedStack, tagsOf: tagsOf
+      }, { groupBy: state.groupBy, groupTag: state.groupTag, showRoles: state.showRoles,
+           expanded: state.expanded, collapsed: state.collapsed });
+      return state.view;
+    }
+
+    function resourceLabel(node) { return node.name || node.id; }
+
+    function itemSize(id) {
+      var group = state.view.groups.get(id);
+      if (group && !group.expanded) return Layout.cardBox(group.label, group.summary);
+      if (group) { var inner = state.inner.get(id); return { w: inner.w, h: inner.h }; }
+      return Layout.resourceBox(resourceLabel(state.nodes.get(id)));
+    }
+
+    function topOf(id) {
+      // The top-level item an element sits in: its expanded group's frame, or itself.
+      var gid = state.view.memberOf.get(id);
+      return gid && state.view.groups.get(gid).expanded && state.view.shownAs.get(id) === id ? gid : id;
+    }
+
+    function topLevelIds() {
+      var ids = [];
+      state.view.resources.forEach(function (node) { if (topOf(node.id) === node.id) ids.push(node.id); });
+      state.view.groups.forEach(function (group, id) { ids.push(id); });
+      return ids;
+    }
+
+    function groupLayout(group) {
+      var members = group.members.filter(function (id) { return state.view.shownAs.get(id) === id; })
+        .map(function (id) { var size = itemSize(id); return { id: id, w: size.w, h: size.h }; });
+      var memberSet = new Set(group.members), edges = [];
+      state.view.edges.forEach(function (e) {
+        if (memberSet.has(e.source) && memberSet.has(e.target)) edges.push([e.source, e.target]);
+      });
+      return Layout.layoutGroup(members, edges);
+    }
+
+    function topEdges() {
+      return state.view.edges.map(function (e) { return [topOf(e.source), topOf(e.target)]; });
+    }
+
+    // A fresh layout of the whole view: each expanded group, then the top level.
+    function freshLayout() {
+      var request = ++state.layoutRequest;
+      var expanded = [];
+      state.view.groups.forEach(function (group) { if (group.expanded) expanded.push(group); });
+      return Promise.all(expanded.map(function (group) {
+        return groupLayout(group).then(function (result) { return [group.id, result]; });
+      })).then(function (results) {
+        var inner = new Map(results);
+        state.inner = inner;
+        var items = topLevelIds().map(function (id) { var s = itemSize(id); return { id: id, w: s.w, h: s.h }; });
+        var cy = state.cy, box = page.canvas();
+        var aspect = (cy ? cy.width() : box.clientWidth) / Math.max(1, cy ? cy.height() : box.clientHeight);
+        return Layout.layered(items, topEdges(), aspect).then(function (positions) {
+          var boxes = new Map();
+          items.forEach(function (item) {
+            var p = positions.get(item.id);
+            boxes.set(item.id, { x: p.x, y: p.y, w: item.w, h: item.h });
+          });
+          return { request: request, boxes: boxes, inner: inner };
+        });
+      });
+    }
+
+    // After a sync: what was drawn stays where it was; what is new goes where the fresh layout
+    // put it relative to a neighbour that was already drawn, clear of everything placed.
+    function mergeLayout(fresh, oldBoxes, oldInner) {
+      var boxes = new Map(), fresher = [];
+      fresh.boxes.forEach(function (box, id) {
+        var old = oldBoxes.get(id);
+        if (old) boxes.set(id, { x: old.x, y: old.y, w: old.w, h: old.h }); else fresher.push(id);
+      });
+      // Groups that stayed open: members keep their spot in the frame; new members go where
+      // the fresh layout put them but never left of or above what is there, so the frame only
+      // grows to the right and down.
+      fresh.inner.forEach(function (inner, gid) {
+        var before = oldInner.get(gid);
+        if (!before || !boxes.has(gid)) return;
+        var kept = new Map(), boxesIn = [];
+        inner.inner.forEach(function (p, id) {
+          if (!before.inner.has(id)) return;
+          var q = before.inner.get(id), size = itemSize(id);
+          kept.set(id, { x: q.x, y: q.y });
+          boxesIn.push({ x: q.x, y: q.y, w: size.w, h: size.h });
+        });
+        var floor = boxesIn.length ? Layout.bounds(boxesIn) : { x1: S.FRAME_PAD, y1: S.FRAME_PAD + S.FRAME_TITLE };
+        inner.inner.forEach(function (p, id) {
+          if (kept.has(id)) return;
+          var size = itemSize(id);
+          var wanted = { x: Math.max(p.x, floor.x1 + size.w / 2), y: Math.max(p.y, floor.y1 + size.h / 2), w: size.w, h: size.h };
+          var spot = Layout.placeClear(wanted, boxesIn, 8);
+          kept.set(id, { x: spot.x, y: spot.y });
+          boxesIn.push(spot);
+        });
+        var b = Layout.bounds(boxesIn);
+        fresh.inner.set(gid, { inner: kept, w: Math.max(before.w, b.x2 + S.FRAME_PAD), h: Math.max(before.h, b.y2 + S.FRAME_PAD) });
+      });
+      // A box that grew (an open group with more in it, a card with longer counts) pushes what
+      // is right of it right and what is below it down; nothing else moves.
+      Array.from(boxes.keys()).forEach(function (id) {
+        var size = fresh.inner.has(id) ? fresh.inner.get(id) : fresh.boxes.get(id), box = boxes.get(id);
+        if (size.w !== box.w || size.h !== box.h) Layout.growInPlace(boxes, id, size.w, size.h);
+      });
+      var placed = Array.from(boxes.values());
+      var freshBounds = Layout.bounds(Array.from(fresh.boxes.values()));
+      fresher.forEach(function (id) {
+        var box = fresh.boxes.get(id), anchor = null;
+        topEdges().some(function (pair) {
+          var other = pair[0] === id ? pair[1] : pair[1] === id ? pair[0] : null;
+          if (other && oldBoxes.has(other) && boxes.has(other)) { anchor = other; return true; }
+          return false;
+        });
+        var x = box.x, y = box.y;
+        if (anchor) {
+          x = boxes.get(anchor).x + (box.x - fresh.boxes.get(anchor).x);
+          y = boxes.get(anchor).y + (box.y - fresh.boxes.get(anchor).y);
+        } else if (placed.length) {
+          // Nothing to stand beside: a new row under the drawing.
+          var b = Layout.bounds(placed);
+          y = b.y2 + 40 + box.h / 2;
+          x = b.x1 + (box.x - freshBounds.x1);
+        }
+        var spot = Layout.placeClear({ x: x, y: y, w: box.w, h: box.h }, placed, 6);
+        boxes.set(id, spot);
+        placed.push(spot);
+      });
+      state.boxes = boxes;
+      state.inner = fresh.inner;
+    }
+
+    function positionOf(id) {
+      // Cytoscape's position of a drawn element from the layout boxes (box centre; a resource's
+      // icon sits at the top of its box, its name under it).
+      var gid = state.view.memberOf.get(id), box;
+      if (gid && state.boxes.has(gid) && state.view.groups.get(gid).expanded) {
+        var frame = state.boxes.get(gid), p = state.inner.get(gid).inner.get(id);
+        box = { x: frame.x - frame.w / 2 + p.x, y: frame.y - frame.h / 2 + p.y, h: itemSize(id).h };
+      } else {
+        box = state.boxes.get(id);
+      }
+      if (!box) return { x: 0, y: 0 };
+      if (state.view.groups.has(id)) return { x: box.x, y: box.y };
+      return { x: box.x, y: box.y - box.h / 2 + S.ICON / 2 };
+    }
+
+    function storedPositions() {
+      try { return JSON.parse(localStorage.getItem(positionsKey()) || "{}") || {}; } catch (e) { return {}; }
+    }
+
+    function positionsKey() {
+      return POSITIONS_KEY + state.groupBy + (state.groupBy === "tag" ? ":" + state.groupTag : "");
+    }
+
+    function applyStoredPositions() {
+      // Top-level items the user dragged keep their spot (by id) across reloads and syncs.
+      var stored = storedPositions();
+      Object.keys(stored).forEach(function (id) {
+        var box = state.boxes.get(id);
+        if (box && !(state.view.groups.get(id) || {}).expanded) {
+          box.x = stored[id][0];
+          box.y = stored[id][1] + (state.view.groups.has(id) ? 0 : box.h / 2 - S.ICON / 2);
+        }
+      });
+    }
+
+    function storePosition(node) {
+      var stored = storedPositions();
+      stored[node.id()] = [Math.round(node.position("x")), Math.round(node.position("y"))];
+      try { localStorage.setItem(positionsKey(), JSON.stringify(stored)); } catch (e) { /* quota */ }
+    }
+
+
+    return { buildView: buildView, itemSize: itemSize, groupLayout: groupLayout, freshLayout: freshLayout,
+             mergeLayout: mergeLayout, positionOf: positionOf, applyStoredPositions: applyStoredPositions,
+             storePosition: storePosition, positionsKey: positionsKey, resourceLabel: resourceLabel };
+  };
+})(window);

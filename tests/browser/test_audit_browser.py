@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from flows.audit.findings import Severity
 from flows.demo.seed import seed_demo
 
-from .harness import ACCOUNT_ID, arn_of, edge, function, insert_graph, node
+from .harness import ACCOUNT_ID, arn_of, edge, function, insert_graph, multi_stack_graph, node
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,10 @@ def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph
     expect(page.locator("#fs-sync-text")).to_contain_text("Sync finished", timeout=120000)
     # The server audits right after the sync and pushes "audit": the badges appear unasked.
     page.wait_for_function("arn => window.flowscope.cy && window.flowscope.cy.getElementById(arn).hasClass('fs-audit-critical')",
-                           arg=admin_role, timeout=60000)
+                           arg=admin_function, timeout=60000)
+    # Roles are off the canvas until asked for; then theirs show too.
+    page.check("#fs-show-roles")
+    page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).hasClass('fs-audit-critical')", arg=admin_role)
     assert {admin_role, admin_function} <= badged(page)
     style = page.evaluate("arn => window.flowscope.cy.getElementById(arn).style('outline-width')", admin_role)
     assert style not in (None, "0px", "0")
@@ -126,6 +129,8 @@ def test_it_keeps_aws_strings_as_text_in_the_inspectors_audit_section(page, site
 
     click_node(page, quiet["arn"])
     expect(page.locator("#fs-audit-findings")).to_contain_text("No audit findings.")
+    page.check("#fs-show-roles")
+    page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).length === 1", arg=role["arn"])
     click_node(page, role["arn"])
     expect(page.locator("#fs-audit-findings .fs-audit-policy")).to_have_text("Policy: " + XSS)
 
@@ -136,3 +141,29 @@ def test_it_keeps_aws_strings_as_text_in_the_inspectors_audit_section(page, site
     assert page.evaluate("() => window.__xss") is None
     assert page.locator("img[src=x]").count() == 0
     assert page.errors == []
+
+
+def test_a_collapsed_group_wears_its_members_worst_severity(page, site_db):
+    from flows.models import Account, Finding
+
+    nodes, edges = multi_stack_graph()
+    insert_graph(site_db, nodes, edges)
+    fn = next(n for n in nodes if n["name"] == "svc-03-prod-fn2")
+    other = next(n for n in nodes if n["name"] == "svc-03-prod-fn4")
+    account = Account.objects.using(site_db).get(account_id=ACCOUNT_ID)
+    Finding.objects.using(site_db).create(
+        account=account, fingerprint="a", principal=fn["arn"], severity="high",
+        severity_rank=Severity.HIGH.rank, category="public_invoke", title="Anyone may invoke it", detail="d")
+    Finding.objects.using(site_db).create(
+        account=account, fingerprint="b", principal=other["arn"], severity="medium",
+        severity_rank=Severity.MEDIUM.rank, category="public_invoke", title="Anyone may invoke it", detail="d")
+    page.goto("/")
+    wait_ready(page)
+    group = page.evaluate("arn => window.flowscope.shownAs(arn)", fn["arn"])
+    assert group.startswith("group")
+    page.wait_for_function("id => window.flowscope.cy.getElementById(id).hasClass('fs-audit-high')", arg=group)
+    assert page.evaluate("id => window.flowscope.cy.getElementById(id).data('audit_count')", group) == 2
+    # Opened, the badges move to the functions themselves.
+    page.evaluate("id => window.flowscope.expand(id)", group)
+    page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).hasClass('fs-audit-high')", arg=fn["arn"])
+    assert page.evaluate("arn => window.flowscope.cy.getElementById(arn).hasClass('fs-audit-medium')", other["arn"])

@@ -188,9 +188,10 @@ FLOWSCOPE = {
     "REDIS_PREFIX": env("FLOWSCOPE_REDIS_PREFIX", "flowscope"),
     # Live invocations (issue 4). Seconds between polls of an active log group.
     "LOG_POLL_INTERVAL": envint("FLOWSCOPE_LOG_POLL_INTERVAL", 1, minimum=1),
-    # Shortest gap between polls of a quiet log group; grows so quiet groups use at most a
-    # quarter of the FilterLogEvents budget (1,000 quiet groups at 25 TPS: one poll per 160 s).
-    "LOG_POLL_IDLE_INTERVAL": envint("FLOWSCOPE_LOG_POLL_IDLE_INTERVAL", 60, minimum=1),
+    # Shortest gap between polls of a quiet log group. Quiet groups share in turn what the
+    # active ones leave of the FilterLogEvents budget (at least a quarter of it): 20 groups at
+    # 25 TPS are each polled every 2 s, 1,000 every 44 s.
+    "LOG_POLL_IDLE_INTERVAL": envint("FLOWSCOPE_LOG_POLL_IDLE_INTERVAL", 2, minimum=1),
     # Latest CloudWatch ingestion to cover: catch-up polls find events up to this late.
     "LOG_INGESTION_LAG_SECONDS": envint("FLOWSCOPE_LOG_INGESTION_LAG_SECONDS", 20, minimum=0),
     # Seconds between catch-up polls (other polls re-read a quarter second, more when events

@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 
 HEAD_OVERLAP_MS = 250           # every poll re-reads at least this much before the newest event
 FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
-QUIET_SHARE = 0.25              # of the FilterLogEvents budget, for quiet log groups
+QUIET_SHARE = 0.25              # of the FilterLogEvents budget, kept for quiet log groups
+BUDGET_USE = 0.9                # of the budget that scheduled polls plan on (the rest: catch-ups, retries)
 THROTTLE_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException",
                   "RequestLimitExceeded", "LimitExceededException"}
 
@@ -127,11 +128,17 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
     return outcome
 
 
-def quiet_interval(groups_in_region, tps):
-    """Seconds between polls of a quiet log group: at least LOG_POLL_IDLE_INTERVAL, and long
-    enough that all quiet groups together use at most QUIET_SHARE of the budget."""
-    idle = settings.FLOWSCOPE["LOG_POLL_IDLE_INTERVAL"]
-    return max(float(idle), groups_in_region / (tps * QUIET_SHARE))
+def quiet_interval(groups_in_region, tps, active=0):
+    """Seconds between polls of a quiet log group. The quiet groups share, in turn, whatever
+    the active groups (polled every LOG_POLL_INTERVAL) leave of the budget, and never less than
+    QUIET_SHARE of it; no group is polled more often than every LOG_POLL_IDLE_INTERVAL. So a
+    small account sees an idle function within seconds, and a big one spends its whole budget:
+    the gap is quiet groups / (budget left for them)."""
+    floor = float(settings.FLOWSCOPE["LOG_POLL_IDLE_INTERVAL"])
+    interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
+    quiet = max(1, groups_in_region - active)
+    left = max(tps * QUIET_SHARE, tps * BUDGET_USE - active / interval)
+    return max(floor, quiet / left)
 
 
 def catchup_window(cursor, now_ms):
@@ -154,14 +161,14 @@ def head_overlap_ms(behind_ms, lag_ms):
     return int(min(max(HEAD_OVERLAP_MS, behind_ms * 1.5 + HEAD_OVERLAP_MS), max(lag_ms, HEAD_OVERLAP_MS)))
 
 
-def next_poll_delay(found_events, quiet_polls, groups_in_region, tps):
+def next_poll_delay(found_events, quiet_polls, groups_in_region, tps, active=0):
     """(seconds until the next poll, new quiet_polls): an active group is polled every
     LOG_POLL_INTERVAL; each empty poll doubles the gap, up to the quiet interval."""
     interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
     if found_events:
         return interval, 0
     quiet_polls += 1
-    return min(quiet_interval(groups_in_region, tps), interval * 2 ** min(quiet_polls, 20)), quiet_polls
+    return min(quiet_interval(groups_in_region, tps, active), interval * 2 ** min(quiet_polls, 20)), quiet_polls
 
 
 # ---------------------------------------------------------------- one poll of one group
@@ -345,11 +352,12 @@ def _schedule(cursor, outcome, counters, groups_in_region, catchup_ms=None, even
         if value:
             stats[name] = stats.get(name, 0) + value
     if groups_in_region is None:
-        groups_in_region = LogCursor.objects.filter(
-            enabled=True, account_id=cursor.account_id, region=cursor.region).count()
+        groups_in_region = _count_groups(account_id=cursor.account_id, region=cursor.region).get(
+            (cursor.account_id, cursor.region), (1, 0))
+    total, active = groups_in_region
     delay, cursor.quiet_polls = next_poll_delay(
-        events - duplicates > 0, cursor.quiet_polls, groups_in_region,
-        filter_log_events_tps(cursor.region))
+        events - duplicates > 0, cursor.quiet_polls, total,
+        filter_log_events_tps(cursor.region), active)
     if counters.get("throttled"):
         delay = max(delay, 5.0)
     now = timezone.now()
@@ -415,12 +423,19 @@ _last_refresh = {"at": 0.0}
 _group_counts = {"at": -1e9, "counts": {}}
 
 
+def _count_groups(**where):
+    """{(account, region): (enabled log groups, active ones)}; active: the last poll found
+    events (a group never polled yet counts as quiet)."""
+    rows = (LogCursor.objects.filter(enabled=True, **where).values("account_id", "region")
+            .annotate(n=Count("pk"), active=Count("pk", filter=Q(quiet_polls=0, last_polled_at__isnull=False)))
+            .values_list("account_id", "region", "n", "active"))
+    return {(a, r): (n, active) for a, r, n, active in rows}
+
+
 def _groups_per_region(max_age):
-    """{(account, region): enabled log groups}, counted at most every ``max_age`` seconds."""
+    """_count_groups() for every account and region, counted at most every ``max_age`` seconds."""
     if time.monotonic() - _group_counts["at"] > max_age:
-        _group_counts["counts"] = {(a, r): n for a, r, n in LogCursor.objects.filter(
-            enabled=True).values("account_id", "region").annotate(n=Count("pk")).values_list(
-            "account_id", "region", "n")}
+        _group_counts["counts"] = _count_groups()
         _group_counts["at"] = time.monotonic()
     return _group_counts["counts"]
 
@@ -437,7 +452,7 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     report.claimed = len(ids)
     if not ids:
         return report
-    groups = _groups_per_region(refresh_every)
+    groups = _groups_per_region(min(refresh_every, 5.0))  # active groups come and go
     for cursor_id in ids:
         try:
             outcome = poll_cursor(cursor_id, owner, clients, groups,

@@ -349,12 +349,18 @@ def test_retention_prunes_old_invocations_and_aggregates(aws, worker, settings):
     assert InvocationMinute.objects.count() == 1  # aggregates are kept longer
 
 
-def test_quiet_groups_back_off_within_a_quarter_of_the_budget(settings):
-    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_POLL_INTERVAL": 1, "LOG_POLL_IDLE_INTERVAL": 60}
+def test_quiet_groups_share_what_the_active_ones_leave_of_the_budget(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_POLL_INTERVAL": 1, "LOG_POLL_IDLE_INTERVAL": 2}
     assert next_poll_delay(True, 5, 1000, 25) == (1.0, 0)
     assert next_poll_delay(False, 0, 1000, 25) == (2.0, 1)
-    assert next_poll_delay(False, 30, 1000, 25)[0] == quiet_interval(1000, 25) == 160.0
-    assert quiet_interval(10, 25) == 60.0
+    # 1,000 quiet groups share 90 % of 25 calls/s: each is polled every 44 s.
+    assert next_poll_delay(False, 30, 1000, 25)[0] == quiet_interval(1000, 25) == pytest.approx(1000 / 22.5)
+    # A small account polls an idle group every 2 s (the floor), not once a minute.
+    assert quiet_interval(20, 25) == 2.0
+    # Fifteen busy groups take 15 calls/s; the 985 quiet ones share the 7.5 left...
+    assert quiet_interval(1000, 25, active=15) == pytest.approx(985 / 7.5)
+    # ...and never less than a quarter of the budget, however many groups are busy.
+    assert quiet_interval(1000, 25, active=30) == pytest.approx(970 / 6.25)
 
 
 def test_a_start_ingested_after_its_report_joins_the_same_invocation(aws, worker):

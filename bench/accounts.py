@@ -305,7 +305,9 @@ def seed_account(endpoint_url, functions=300, stacks=30, regions=("us-east-1", "
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         phases = [
             ("roles, topics, tables, streams, buckets, buses, dead-letter queues", [
-                *[lambda n=n, s=s: _create_role(client, n, s) for n, s in plan.roles.items()],
+                # moto's IAM scans every role on each call, unlocked: a role created meanwhile
+                # fails the scan (HTTP 500), so roles are created one after the other.
+                lambda: [_create_role(client, n, s) for n, s in plan.roles.items()],
                 *[lambda q=q: _create_queue(client, *q) for q in plan.queues if q[3] is None],
                 *[lambda t=t: client("sns", t[0]).create_topic(Name=t[1], Tags=_tag_list(_tags(t[2])))
                   for t in plan.topics],

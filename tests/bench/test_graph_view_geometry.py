@@ -10,6 +10,7 @@ from bench.graph_view_bench import (
     count_overlaps,
     elk_crossings,
     legible_share,
+    nearest_frames,
     on_screen,
     segments_cross,
 )
@@ -98,3 +99,22 @@ def test_it_counts_as_on_screen_the_nodes_inside_the_canvas_after_zoom_and_pan()
              leaf("below", 0, 230)]
     # On screen: x → x × 0.5 + 100, so -190 lands at 5, 220 at 210 (past 200), y 230 at 115.
     assert on_screen(nodes, view) == 2
+
+
+def test_it_finds_each_items_innermost_frame_from_ancestors_or_from_geometry():
+    region = {"id": "r", "x1": 0, "y1": 0, "x2": 300, "y2": 300}
+    group = {"id": "g", "x1": 10, "y1": 10, "x2": 100, "y2": 100}
+    told = [leaf("a", 50, 50, ancestors=["g", "r"]), leaf("b", 200, 200, ancestors=["r"])]
+    assert nearest_frames(told, [dict(region, ancestors=[]), dict(group, ancestors=["r"])]) == {
+        "a": "g", "b": "r", "r": None, "g": "r"}
+    guessed = [leaf("a", 50, 50, ancestors=None), leaf("c", 500, 500, ancestors=None)]
+    assert nearest_frames(guessed, [dict(region, ancestors=None), dict(group, ancestors=None)]) == {
+        "a": "g", "c": None, "r": None, "g": "r"}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node for elkjs")
+def test_elk_lays_out_framed_nodes_inside_their_frames():
+    nodes = [leaf(n, 0, 0, w=40, h=30, ancestors=["g"] if n in "bc" else []) for n in "abcd"]
+    frames = [{"id": "g", "x1": 0, "y1": 0, "x2": 1, "y2": 1, "ancestors": []}]
+    chain = edges(("a", "b"), ("b", "c"), ("c", "d"))
+    assert elk_crossings(nodes, chain, frames)[0] == 0

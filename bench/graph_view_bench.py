@@ -281,7 +281,12 @@ def _evaluate(page, script, arg=None):
 
 def load_graph(page, url):
     page.goto(url)
-    page.wait_for_selector("#fs-graph[data-state=ready]", timeout=TIMEOUT_MS)
+    # Settled one way or the other: an empty graph or a failed load is an error, not a wait.
+    page.wait_for_selector("#fs-graph[data-state=ready], #fs-graph[data-state=empty], "
+                           "#fs-graph[data-state=error]", timeout=TIMEOUT_MS)
+    state = page.get_attribute("#fs-graph", "data-state")
+    if state != "ready":
+        raise RuntimeError(f"the graph page ended in state {state!r}, not drawn")
     drawn = page.evaluate(DRAWN_AT)
     if drawn is None:
         raise ContractMissing("window.flowscope.state.timings.drawn is missing")

@@ -3,6 +3,7 @@
 The README has a table of every variable read here; keep the two in step.
 """
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,17 @@ def envint(name, default, minimum=None):
 
 def envlist(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+KINESIS_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1,128}$")
+
+
+def envarns(name, pattern, what):
+    values = envlist(name, "")
+    for value in values:
+        if not pattern.match(value):
+            raise ImproperlyConfigured(f"{name}: {value!r} is not {what}")
+    return values
 
 
 DEBUG = envbool("DEBUG", "false")
@@ -209,6 +221,12 @@ FLOWSCOPE = {
     "INVOCATION_AGGREGATE_RETENTION_HOURS": envint(
         "FLOWSCOPE_INVOCATION_AGGREGATE_RETENTION_HOURS", 168, minimum=1),
     "LOG_LINES_PER_INVOCATION": envint("FLOWSCOPE_LOG_LINES_PER_INVOCATION", 50, minimum=0),
+    # Stream mode: Kinesis streams that CloudWatch Logs subscription filters feed with Lambda
+    # log events (deploy/), read instead of polling the groups they carry.
+    "LOG_STREAMS": envarns("FLOWSCOPE_LOG_STREAMS", KINESIS_STREAM_ARN, "a Kinesis stream ARN"),
+    # While a stream feeds an account and region, its log groups are polled only this often
+    # (a safety net for events the stream did not carry).
+    "LOG_STREAM_SAFETY_POLL_SECONDS": envint("FLOWSCOPE_LOG_STREAM_SAFETY_POLL_SECONDS", 300, minimum=10),
     # Live Tail (StartLiveTail) sessions for the functions users are looking at, on top of
     # polling. Off by default: AWS bills Live Tail per session-minute.
     "LIVE_TAIL": envbool("FLOWSCOPE_LIVE_TAIL", "false"),

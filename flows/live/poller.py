@@ -32,6 +32,7 @@ from ..models import LogCursor, Resource
 from ..vocabulary import NodeType
 from . import store
 from .clients import Clients
+from .delivery import aws_account_id, resume_polling_where_streams_stopped, stream_feeds
 from .leases import (
     LEASE_SECONDS,
     LeaseLost,
@@ -88,14 +89,18 @@ def ensure_cursors():
     return LogCursor.objects.filter(enabled=True).count()
 
 
-def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1.0):
-    """Fold events that came from elsewhere than a poll (a Live Tail session) into a log
-    group's invocations: under the cursor's lease, skipping what a poll already read (and
-    marking the rest as read, so the polls that follow skip it), without moving the poll
-    position: a tail that samples or drops events must not make the next poll start after
-    them; events older than the seen horizon are skipped (counted as duplicates). Returns a
-    PollOutcome; ``error`` is "Busy" when the lease could not be had (try again later), "Gone"
-    when the log group is no longer polled (drop the events)."""
+def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1.0,
+                             advance=False, keep_old=False, also=None):
+    """Fold events that came from elsewhere than a poll (a Live Tail session, a Kinesis
+    stream) into a log group's invocations: under the cursor's lease, skipping what a poll
+    already read (and marking the rest as read, so the polls that follow skip it). By default
+    the poll position stays: a tail that samples or drops events must not make the next poll
+    start after them, and events older than the seen horizon are skipped (counted as
+    duplicates). A stream, which carries every event, passes ``advance`` (the next safety
+    poll starts after what it delivered) and ``keep_old`` (a backlog read after an outage is
+    applied, not skipped). ``also()`` runs inside the transaction that applies the events (a
+    stream's checkpoint). Returns a PollOutcome; ``error`` is "Busy" when the lease could not
+    be had (try again later), "Gone" when the log group is no longer polled (drop the events)."""
     outcome = PollOutcome(cursor_id, started_at=timezone.now())
     if not events:
         return outcome
@@ -111,16 +116,20 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
         # since: it cannot be told apart, so it is left out (it is older than the lag anyway,
         # and the emulator's Live Tail replays whole groups). Read under the lease: polls move
         # the horizon.
-        cursor = LogCursor.objects.get(pk=cursor_id)
-        horizon = seen_horizon_ms(cursor, int(time.time() * 1000))
-        recent = [e for e in events if (e.get("timestamp") or 0) >= horizon]
-        outcome.duplicates = len(events) - len(recent)
-        events = recent
+        if not keep_old:
+            cursor = LogCursor.objects.get(pk=cursor_id)
+            horizon = seen_horizon_ms(cursor, int(time.time() * 1000))
+            recent = [e for e in events if (e.get("timestamp") or 0) >= horizon]
+            outcome.duplicates = len(events) - len(recent)
+            events = recent
         if not events:
+            if also:
+                with transaction.atomic():
+                    also()
             return outcome
         seen = SeenWindow(cursor_id, min(e.get("timestamp") or 0 for e in events))
         _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
-                    advance=False)
+                    advance=advance, also=also)
     except LeaseLost:
         outcome.error = "LeaseLost"
     finally:
@@ -269,9 +278,10 @@ def poll_cursor(cursor_id, owner, clients, region_counts=None, publish_item=None
 
 
 def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
-                advance=True, finish=None):
+                advance=True, finish=None, also=None):
     """Apply one page of events in one transaction with the cursor (and, given ``finish``,
-    the next poll's schedule: see ``_schedule``)."""
+    the next poll's schedule: see ``_schedule``; given ``also``, whatever else must commit
+    with it)."""
     duplicates = 0
     with transaction.atomic():
         cursor = LogCursor.objects.select_for_update().get(pk=cursor_id)
@@ -305,6 +315,8 @@ def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,
         batch = store.apply_events(fresh, cursor.function_arns, cursor.log_group,
                                    cursor.open_requests, before_numbering=save_cursor)
         items = [store.invocation_item(row) for row in batch.completed]
+        if also:
+            also()
         if publish_item and items:
             transaction.on_commit(lambda: [publish_item(item) for item in items])
     outcome.events += len(events)
@@ -360,6 +372,9 @@ def _schedule(cursor, outcome, counters, groups_in_region, catchup_ms=None, even
         filter_log_events_tps(cursor.region), active)
     if counters.get("throttled"):
         delay = max(delay, 5.0)
+    if settings.FLOWSCOPE["LOG_STREAMS"] and stream_feeds(aws_account_id(cursor.account_id), cursor.region):
+        # A stream carries this group's events: a slow safety poll is all it needs.
+        delay = max(delay, float(settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"]))
     now = timezone.now()
     cursor.activity = 0.7 * cursor.activity + 0.3 * invocations
     cursor.stats = stats
@@ -445,6 +460,7 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     if time.monotonic() - _last_refresh["at"] > refresh_every:
         ensure_cursors()
         release_dead_local_leases()
+        resume_polling_where_streams_stopped()
         _last_refresh["at"] = time.monotonic()
         _group_counts["at"] = -1e9
     report = CycleReport()

@@ -142,3 +142,37 @@ class LiveCounter(models.Model):
 
     def __str__(self):
         return f"{self.name}={self.value}"
+
+
+class LogStreamShard(models.Model):
+    """Where reading one shard of a Kinesis stream of CloudWatch Logs events stands (stream
+    mode). The checkpoint is saved in the same transaction as the invocations it produced, so
+    a killed consumer resumes exactly after the last record whose data is in."""
+
+    stream_arn = models.CharField(max_length=512)
+    shard_id = models.CharField(max_length=128)
+    parent_shard_id = models.CharField(max_length=128, blank=True)
+    adjacent_parent_shard_id = models.CharField(max_length=128, blank=True)
+    # The last record applied; empty: not started.
+    sequence_number = models.CharField(max_length=128, blank=True)
+    # Closed by a reshard (ListShards gives its ending sequence number) ...
+    ending_sequence_number = models.CharField(max_length=128, blank=True)
+    # ... and read to its end: its children may start.
+    finished = models.BooleanField(default=False)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    # The last GetRecords that answered: how the pollers tell the stream is alive.
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    millis_behind = models.BigIntegerField(default=0)
+    # records, events, control (test messages), malformed, skipped (log groups not in the graph)
+    stats = models.JSONField(default=dict, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stream_arn", "shard_id"], name="unique_stream_shard")
+        ]
+
+    def __str__(self):
+        return f"{self.stream_arn} {self.shard_id}"

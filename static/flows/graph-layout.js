@@ -25,7 +25,6 @@
     "elk.spacing.nodeNode": "18",
     "elk.layered.spacing.nodeNodeBetweenLayers": "46",
     "elk.spacing.componentComponent": "36",
-    "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
     "elk.aspectRatio": "1.5"
   };
 

@@ -1,0 +1,409 @@
+"""Stream mode: read Lambda log events from Kinesis Data Streams fed by CloudWatch Logs
+subscription filters (an account-level subscription filter policy, or per-group filters; see
+deploy/), instead of polling every log group.
+
+- Each shard is *leased* to one consumer at a time (a lease time on its LogStreamShard row,
+  renewed as it reads), so more workers read more shards and never the same one twice.
+- Records are applied in order; each run of consecutive records of one log group goes
+  through the poller's own path (``apply_events_under_lease``: same parser, store, seen
+  fingerprints and publisher) in one transaction that also saves the shard's checkpoint. A
+  consumer killed at any point resumes after the last record whose data is in: nothing lost,
+  nothing counted twice, and an event a poll also read is skipped by its fingerprint.
+- Resharding: a shard starts only once its parents are read to their end (ListShards gives
+  the parents); a closed shard read to its ending sequence number is finished.
+- An expired iterator (5 minutes idle) is taken again after the checkpoint; throttling backs
+  off; CONTROL_MESSAGE records (the test message sent when a filter is created) are skipped;
+  records that do not decode are counted and skipped, never fatal.
+- While a stream reads for an account and region, the pollers step back: its log groups are
+  polled only every LOG_STREAM_SAFETY_POLL_SECONDS (``stream_feeds``).
+"""
+import base64
+import functools
+import gzip
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..aws.base import error_code
+from ..aws.session import client_config, make_session
+from ..models import Account, LogCursor, LogStreamShard
+from .delivery import parse_stream_arn
+from .poller import THROTTLE_CODES, apply_events_under_lease
+
+log = logging.getLogger(__name__)
+
+SHARD_LEASE_SECONDS = 30
+SHARD_REFRESH_SECONDS = 30      # ListShards at most this often per stream
+READS_PER_SECOND = 4            # GetRecords per shard (AWS allows 5, shared by all readers)
+RECORDS_PER_READ = 1000
+START_LOOKBACK_SECONDS = 60     # a shard seen for the first time is read from this long ago
+
+
+# ---------------------------------------------------------------- records (pure)
+
+
+def decode_record(data):
+    """The CloudWatch Logs message in one Kinesis record: gzip'd JSON. Returns the dict, or
+    None for a CONTROL_MESSAGE. Raises ValueError for anything else."""
+    if isinstance(data, str):  # some SDKs and tests hand over base64 text
+        data = base64.b64decode(data)
+    try:
+        message = json.loads(gzip.decompress(data))
+    except (OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"not a gzip'd JSON log message: {exc}") from None
+    if not isinstance(message, dict):
+        raise ValueError("log message is not a JSON object")  # noqa: TRY004 (one error type for callers)
+    kind = message.get("messageType")
+    if kind == "CONTROL_MESSAGE":
+        return None
+    if kind != "DATA_MESSAGE" or not isinstance(message.get("logEvents"), list):
+        raise ValueError(f"unexpected messageType {kind!r}")
+    return message
+
+
+def poll_style_events(message):
+    """The message's events in the shape FilterLogEvents gives them (what the poller's parser
+    and seen fingerprints take). Event ids are opaque strings."""
+    stream = str(message.get("logStream") or "")
+    events = []
+    for event in message["logEvents"]:
+        if not isinstance(event, dict) or not isinstance(event.get("message"), str):
+            continue
+        try:
+            timestamp = int(event.get("timestamp"))
+        except (TypeError, ValueError):
+            continue
+        events.append({"logStreamName": stream, "timestamp": timestamp, "message": event["message"],
+                       "eventId": str(event.get("id", ""))})
+    return events
+
+
+def runs_by_log_group(decoded):
+    """[(owner, log group, events, last sequence number)] for consecutive records of one group,
+    in record order. ``decoded``: [(sequence number, message or None)]."""
+    runs = []
+    for sequence, message in decoded:
+        if message is None:
+            if runs and runs[-1][1] is None:
+                runs[-1] = (None, None, [], sequence)
+            else:
+                runs.append((None, None, [], sequence))
+            continue
+        key = (str(message.get("owner") or ""), str(message.get("logGroup") or ""))
+        if runs and runs[-1][:2] == key:
+            runs[-1] = (key[0], key[1], runs[-1][2] + poll_style_events(message), sequence)
+        else:
+            runs.append((key[0], key[1], poll_style_events(message), sequence))
+    return runs
+
+
+# ---------------------------------------------------------------- clients
+
+
+class StreamClients:
+    """Kinesis clients per stream, in the stream's region with its account's role when that
+    is a synced account (calls name the stream, so it must live where the client points)."""
+
+    def __init__(self):
+        self._clients = {}
+
+    def get(self, stream_arn):
+        client = self._clients.get(stream_arn)
+        if client is None:
+            account_id, region, _ = parse_stream_arn(stream_arn)
+            account = Account.objects.filter(account_id=account_id).first()
+            session = make_session(account.role_arn if account and account.role_arn else None)
+            client = session.client("kinesis", region_name=region, config=client_config())
+            self._clients[stream_arn] = client
+        return client
+
+
+# ---------------------------------------------------------------- shards and leases
+
+
+def refresh_shards(client, stream_arn):
+    """Bring the stream's shards into LogStreamShard rows (new ones, parents, endings)."""
+    shards, token = [], None
+    while True:
+        kwargs = {"NextToken": token} if token else {"StreamName": parse_stream_arn(stream_arn)[2]}
+        page = client.list_shards(**kwargs)
+        shards.extend(page.get("Shards", []))
+        token = page.get("NextToken")
+        if not token:
+            break
+    known = {s.shard_id: s for s in LogStreamShard.objects.filter(stream_arn=stream_arn)}
+    for shard in shards:
+        ending = shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber", "") or ""
+        row = known.get(shard["ShardId"])
+        if row is None:
+            LogStreamShard.objects.get_or_create(
+                stream_arn=stream_arn, shard_id=shard["ShardId"],
+                defaults={"parent_shard_id": shard.get("ParentShardId", "") or "",
+                          "adjacent_parent_shard_id": shard.get("AdjacentParentShardId", "") or "",
+                          "ending_sequence_number": ending})
+        elif ending and row.ending_sequence_number != ending:
+            LogStreamShard.objects.filter(pk=row.pk).update(ending_sequence_number=ending)
+    return len(shards)
+
+
+def _parents_done(row, rows):
+    for parent in (row.parent_shard_id, row.adjacent_parent_shard_id):
+        if parent and parent in rows and not rows[parent].finished:
+            return False
+    return True
+
+
+def claim_shard(owner, stream_arns, now=None):
+    """Lease one readable shard (not finished, free, parents finished) for ``owner``."""
+    now = now or timezone.now()
+    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now) | Q(lease_owner=owner)
+    rows = {}
+    for row in LogStreamShard.objects.filter(stream_arn__in=stream_arns):
+        rows.setdefault(row.stream_arn, {})[row.shard_id] = row
+    candidates = [row for by_id in rows.values() for row in by_id.values()
+                  if not row.finished and _parents_done(row, by_id)]
+    candidates.sort(key=lambda r: (r.last_read_at or timezone.now() - timedelta(days=365), r.pk))
+    for row in candidates:
+        with transaction.atomic():
+            taken = LogStreamShard.objects.filter(free, pk=row.pk, finished=False).update(
+                lease_owner=owner, leased_until=now + timedelta(seconds=SHARD_LEASE_SECONDS))
+        if taken:
+            return LogStreamShard.objects.get(pk=row.pk)
+    return None
+
+
+def release_shard(owner, shard_pk):
+    LogStreamShard.objects.filter(pk=shard_pk, lease_owner=owner).update(lease_owner="", leased_until=None)
+
+
+# ---------------------------------------------------------------- reading one shard
+
+
+@dataclass
+class ShardReport:
+    reads: int = 0
+    records: int = 0
+    events: int = 0
+    invocations: int = 0
+    finished: bool = False
+    error: str = ""
+    items: list = field(default_factory=list)
+
+
+def _iterator(client, shard):
+    kwargs = {"StreamName": parse_stream_arn(shard.stream_arn)[2], "ShardId": shard.shard_id}
+    if shard.sequence_number:
+        kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=shard.sequence_number)
+    elif shard.parent_shard_id and LogStreamShard.objects.filter(
+            stream_arn=shard.stream_arn, shard_id=shard.parent_shard_id).exists():
+        # A child of a shard we read: everything in it is new to us.
+        kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+    else:
+        # First sight of the stream: from a minute ago, not its whole retention period.
+        kwargs.update(ShardIteratorType="AT_TIMESTAMP",
+                      Timestamp=timezone.now() - timedelta(seconds=START_LOOKBACK_SECONDS))
+    return client.get_shard_iterator(**kwargs)["ShardIterator"]
+
+
+def _cursor_for(account_id, region, log_group, cache):
+    key = (account_id, region, log_group)
+    if key not in cache:
+        cache[key] = (LogCursor.objects.filter(account__account_id=account_id, region=region,
+                                               log_group=log_group, enabled=True)
+                      .values_list("pk", flat=True).first())
+    return cache[key]
+
+
+def _checkpoint(owner, shard_pk, sequence, counts):
+    """Save the shard's position (inside the transaction that applied the records)."""
+    shard = LogStreamShard.objects.select_for_update().get(pk=shard_pk)
+    if shard.lease_owner != owner:
+        raise ShardLost(shard.shard_id)
+    stats = dict(shard.stats)
+    for name, value in counts.items():
+        if value:
+            stats[name] = stats.get(name, 0) + value
+    LogStreamShard.objects.filter(pk=shard_pk).update(
+        sequence_number=sequence, stats=stats,
+        leased_until=timezone.now() + timedelta(seconds=SHARD_LEASE_SECONDS))
+
+
+class ShardLost(Exception):
+    """Another consumer took the shard over (our lease expired): stop without writing."""
+
+
+def apply_records(owner, shard, records, publish_item=None, cursors=None):
+    """Apply GetRecords' records in order, each run of one log group in one transaction with
+    the checkpoint after it. Returns (events, invocations). Raises ShardLost."""
+    account_id, region, _ = parse_stream_arn(shard.stream_arn)
+    cursors = {} if cursors is None else cursors
+    decoded, malformed = [], 0
+    for record in records:
+        try:
+            decoded.append((record["SequenceNumber"], decode_record(record["Data"])))
+        except ValueError as exc:
+            malformed += 1
+            log.warning("stream %s shard %s: record %s skipped: %s", shard.stream_arn,
+                        shard.shard_id, record.get("SequenceNumber"), exc)
+            decoded.append((record["SequenceNumber"], None))
+    events = invocations = 0
+    for owner_account, log_group, run, sequence in runs_by_log_group(decoded):
+        counts = {"records": 1, "malformed": malformed}
+        malformed = 0
+        cursor_id = None
+        if log_group is not None:
+            counts["events"] = len(run)
+            cursor_id = _cursor_for(owner_account or account_id, region, log_group, cursors)
+            if cursor_id is None:
+                counts["skipped"] = len(run)  # not the log group of a function in the graph
+        else:
+            counts["control"] = 1
+        if cursor_id is None or not run:
+            with transaction.atomic():
+                _checkpoint(owner, shard.pk, sequence, counts)
+            continue
+        for attempt in range(10):
+            outcome = apply_events_under_lease(
+                cursor_id, owner, run, publish_item=publish_item, wait=2.0, advance=True,
+                keep_old=True, also=functools.partial(_checkpoint, owner, shard.pk, sequence, counts))
+            if outcome.error != "Busy":
+                break
+            time.sleep(0.2 * (attempt + 1))  # a poll holds the group: it is short
+        if outcome.error == "Busy":
+            raise ShardLost(f"log group {log_group} stayed busy")
+        if outcome.error == "Gone":
+            cursors.pop((owner_account or account_id, region, log_group), None)
+            with transaction.atomic():
+                _checkpoint(owner, shard.pk, sequence, {**counts, "skipped": len(run)})
+            continue
+        if outcome.error:
+            raise ShardLost(outcome.error)
+        events += outcome.events
+        invocations += outcome.invocations
+    return events, invocations
+
+
+def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=10.0):
+    """Read one leased shard for up to ``max_seconds`` (or until ``stop()``). Never raises
+    for AWS errors: they are recorded on the shard."""
+    report = ShardReport()
+    deadline = time.monotonic() + max_seconds
+    cursors = {}
+    try:
+        iterator = _iterator(client, shard)
+        while iterator and time.monotonic() < deadline and not (stop and stop()):
+            started = time.monotonic()
+            try:
+                page = client.get_records(ShardIterator=iterator, Limit=RECORDS_PER_READ)
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == "ExpiredIteratorException":
+                    shard.refresh_from_db()
+                    iterator = _iterator(client, shard)
+                    continue
+                if code in THROTTLE_CODES or code == "ProvisionedThroughputExceededException":
+                    time.sleep(1.0)
+                    continue
+                raise
+            report.reads += 1
+            records = page.get("Records", [])
+            if records:
+                events, invocations = apply_records(owner, shard, records, publish_item, cursors)
+                report.records += len(records)
+                report.events += events
+                report.invocations += invocations
+                shard.sequence_number = records[-1]["SequenceNumber"]
+            iterator = page.get("NextShardIterator")
+            behind = page.get("MillisBehindLatest") or 0
+            closed_and_read = (shard.ending_sequence_number and not records and behind == 0 and (
+                not shard.sequence_number or _seq(shard.sequence_number) >= _seq(shard.ending_sequence_number)))
+            LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(
+                last_read_at=timezone.now(), millis_behind=behind, last_error="",
+                leased_until=timezone.now() + timedelta(seconds=SHARD_LEASE_SECONDS))
+            if iterator is None or closed_and_read:
+                LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(finished=True)
+                report.finished = True
+                break
+            # At most READS_PER_SECOND per shard; an idle shard is asked twice a second.
+            pause = (1.0 / READS_PER_SECOND) if records else 0.5
+            time.sleep(max(0.0, pause - (time.monotonic() - started)))
+    except ShardLost as exc:
+        report.error = f"ShardLost: {exc}"
+    except ClientError as exc:
+        report.error = f"{error_code(exc)}: {exc}"
+    except BotoCoreError as exc:
+        report.error = f"{type(exc).__name__}: {exc}"
+    if report.error:
+        LogStreamShard.objects.filter(pk=shard.pk).update(last_error=report.error[:2000])
+        log.warning("stream %s shard %s: %s", shard.stream_arn, shard.shard_id, report.error)
+    return report
+
+
+def _seq(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+# ---------------------------------------------------------------- the loop
+
+
+_refreshed = {}
+
+
+def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0):
+    """Refresh shard lists when due, lease one readable shard and read it for a while.
+    Returns the ShardReport, or None when no shard was free."""
+    streams = settings.FLOWSCOPE["LOG_STREAMS"]
+    if not streams:
+        return None
+    for arn in streams:
+        stale = time.monotonic() - _refreshed.get(arn, -1e9) > SHARD_REFRESH_SECONDS
+        if stale or not LogStreamShard.objects.filter(stream_arn=arn).exists():
+            try:
+                refresh_shards(clients.get(arn), arn)
+            except (ClientError, BotoCoreError) as exc:
+                log.warning("stream %s: could not list its shards: %s", arn, exc)
+            _refreshed[arn] = time.monotonic()
+    shard = claim_shard(owner, streams)
+    if shard is None:
+        return None
+    try:
+        return read_shard(owner, shard, clients.get(shard.stream_arn), publish_item, stop, max_seconds)
+    finally:
+        release_shard(owner, shard.pk)
+
+
+def stream_loop(stop, owner=None, clients=None, publish=None):
+    """Read the configured streams until ``stop()``: what ``manage.py poll_logs`` and the
+    demo run beside the poller (Celery runs consume_cycle from a task)."""
+    from ..publish import publish as default_publish
+    from .leases import owner_id
+    from .poller import PushBatcher
+
+    owner = owner or owner_id()
+    clients = clients or StreamClients()
+    batcher = PushBatcher(publish or default_publish)
+    failures = 0
+    while not stop():
+        try:
+            report = consume_cycle(owner, clients, batcher.add, stop)
+            batcher.flush()
+            failures = 0
+        except Exception:  # a database or network hiccup: log once, back off, go on
+            failures += 1
+            if failures == 1:
+                log.exception("stream consumer failed; retrying")
+            time.sleep(min(30.0, 0.5 * 2 ** failures))
+            continue
+        if report is None:
+            time.sleep(1.0)

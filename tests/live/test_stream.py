@@ -1,0 +1,238 @@
+"""Stream mode against the emulator: a subscription filter puts each log group's events into a
+Kinesis stream (gzip'd DATA_MESSAGE records, as AWS does); the consumer reads them through the
+poller's parser, store and publisher, with checkpoints, resharding and pollers stepping back."""
+import gzip
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import TestCase
+from django.utils import timezone
+
+from flows.live.delivery import delivery_mode, resume_polling_where_streams_stopped, stream_feeds
+from flows.live.poller import ensure_cursors, poll_cursor
+from flows.live.leases import claim_cursors
+from flows.live.clients import Clients
+from flows.live.stream import (
+    StreamClients,
+    apply_records,
+    claim_shard,
+    consume_cycle,
+    decode_record,
+    refresh_shards,
+    release_shard,
+    runs_by_log_group,
+)
+from flows.models import Invocation, LogCursor, LogStreamShard
+
+from .helpers import ACCOUNT, add_function, invocation_lines, now_ms, put_lines
+
+pytestmark = pytest.mark.django_db
+
+STREAM_NAME = "flowscope-lambda-logs"
+LOG_STREAM = "2026/12/01/[$LATEST]00112233445566778899aabbccddeeff"
+
+
+def gz(message):
+    return gzip.compress(json.dumps(message).encode())
+
+
+def data_message(group, events, owner=ACCOUNT):
+    return {"messageType": "DATA_MESSAGE", "owner": owner, "logGroup": group, "logStream": LOG_STREAM,
+            "subscriptionFilters": ["flowscope"],
+            "logEvents": [{"id": str(i), "timestamp": ts, "message": text} for i, (ts, text) in enumerate(events)]}
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_it_decodes_data_messages_and_skips_control_messages():
+    lines = invocation_lines("r-1", 1_000)
+    message = decode_record(gz(data_message("/aws/lambda/a", lines)))
+    assert message["logGroup"] == "/aws/lambda/a" and len(message["logEvents"]) == len(lines)
+    assert decode_record(gz({"messageType": "CONTROL_MESSAGE", "logEvents": []})) is None
+    for bad in (b"not gzip", gzip.compress(b"[1, 2]"), gz({"messageType": "DATA_MESSAGE"})):
+        with pytest.raises(ValueError):
+            decode_record(bad)
+
+
+def test_it_groups_consecutive_records_of_one_log_group_in_order():
+    a1, a2, b1 = (data_message(g, [(1, f"line {g}")]) for g in ("/a", "/a", "/b"))
+    runs = runs_by_log_group([("1", a1), ("2", a2), ("3", b1), ("4", None), ("5", a1)])
+    assert [(group, len(events), last) for _, group, events, last in runs] == [
+        ("/a", 2, "2"), ("/b", 1, "3"), (None, 0, "4"), ("/a", 1, "5")]
+    assert runs[0][2][0] == {"logStreamName": LOG_STREAM, "timestamp": 1, "message": "line /a", "eventId": "0"}
+
+
+# ---------------------------------------------------------------- against the emulator
+
+
+@pytest.fixture
+def stream(aws, settings):
+    kinesis = aws("kinesis")
+    kinesis.create_stream(StreamName=STREAM_NAME, ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName=STREAM_NAME)["StreamDescriptionSummary"]["StreamARN"]
+    role = aws("iam").create_role(RoleName="cwl-to-kinesis", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "logs.amazonaws.com"}}]}))["Role"]["Arn"]
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_STREAMS": [arn]}
+
+    def subscribe(group):
+        logs = aws("logs")
+        try:
+            logs.create_log_group(logGroupName=group)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        logs.put_subscription_filter(logGroupName=group, filterName="flowscope", filterPattern="",
+                                     destinationArn=arn, roleArn=role)
+
+    stream = type("Stream", (), {})()
+    stream.arn, stream.kinesis, stream.subscribe = arn, kinesis, subscribe
+    return stream
+
+
+def consume(owner="consumer-1", published=None, cycles=3, clients=None):
+    clients = clients or StreamClients()
+    reports = []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for _ in range(cycles):
+            report = consume_cycle(owner, clients, publish_item=(published.append if published is not None else None),
+                                   max_seconds=1.0)
+            if report is None:
+                break
+            reports.append(report)
+    return reports
+
+
+def test_it_turns_stream_records_into_invocations_and_pushes_them(aws, stream):
+    worker = add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    ok, failed = str(uuid.uuid4()), str(uuid.uuid4())
+    at = now_ms() - 2000
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM,
+              invocation_lines(ok, at, duration=31.5, init=120.0) + invocation_lines(failed, at + 50, error="KeyError"))
+    published = []
+    reports = consume(published=published)
+    rows = {r.request_id: r for r in Invocation.objects.filter(function_arn=worker.arn)}
+    assert set(rows) == {ok, failed}
+    assert rows[ok].duration_ms == 31.5 and rows[ok].init_ms == 120.0 and rows[ok].status == "ok"
+    assert rows[failed].status == "error" and rows[failed].error_type == "KeyError"
+    assert {item["request_id"] for item in published} == {ok, failed}
+    assert sum(r.invocations for r in reports) == 2
+    shard = LogStreamShard.objects.get()
+    assert shard.sequence_number and shard.stats["records"] >= 1 and shard.last_read_at
+
+
+def test_a_log_group_outside_the_graph_is_skipped_and_the_checkpoint_moves_on(aws, stream):
+    add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/someone-else")
+    lines = invocation_lines(at=now_ms())
+    put_lines(aws, "/aws/lambda/someone-else", LOG_STREAM, lines)
+    consume()
+    shard = LogStreamShard.objects.get()
+    assert shard.stats.get("skipped") == len(lines) and shard.sequence_number
+    assert Invocation.objects.count() == 0
+
+
+def test_an_invocation_read_by_a_poll_and_by_the_stream_counts_once(aws, stream):
+    worker = add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines("r-both", now_ms() - 1000))
+    LogCursor.objects.update(next_poll_at=None)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for cursor_id in claim_cursors("poller", 10):
+            poll_cursor(cursor_id, "poller", Clients())
+    assert Invocation.objects.filter(function_arn=worker.arn).count() == 1
+    published = []
+    consume(published=published)
+    assert Invocation.objects.filter(function_arn=worker.arn).count() == 1
+    assert published == []  # already pushed by the poll
+
+
+def test_a_consumer_that_dies_mid_shard_resumes_after_its_last_checkpoint(aws, stream):
+    worker = add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    first = [str(uuid.uuid4()) for _ in range(3)]
+    for i, request_id in enumerate(first):
+        put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(request_id, now_ms() - 3000 + i))
+    consume(owner="doomed", cycles=1)
+    checkpoint = LogStreamShard.objects.get().sequence_number
+    # The consumer "dies" holding its lease: the lease runs out, another takes the shard over.
+    LogStreamShard.objects.update(lease_owner="doomed", leased_until=timezone.now() - timedelta(seconds=1))
+    later = [str(uuid.uuid4()) for _ in range(2)]
+    for i, request_id in enumerate(later):
+        put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(request_id, now_ms() - 1000 + i))
+    consume(owner="successor")
+    ids = list(Invocation.objects.filter(function_arn=worker.arn).values_list("request_id", flat=True))
+    assert sorted(ids) == sorted(first + later)  # nothing lost, nothing twice
+    assert int(LogStreamShard.objects.get().sequence_number) > int(checkpoint)
+
+
+def test_it_writes_nothing_once_its_shard_lease_is_lost(aws, stream):
+    add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(at=now_ms()))
+    clients = StreamClients()
+    refresh_shards(clients.get(stream.arn), stream.arn)
+    shard = claim_shard("slow", [stream.arn])
+    records = clients.get(stream.arn).get_records(ShardIterator=clients.get(stream.arn).get_shard_iterator(
+        StreamName=STREAM_NAME, ShardId=shard.shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"])["Records"]
+    LogStreamShard.objects.filter(pk=shard.pk).update(lease_owner="someone-else")
+    from flows.live.stream import ShardLost
+
+    with pytest.raises(ShardLost):
+        apply_records("slow", shard, records)
+    assert Invocation.objects.count() == 0
+    release_shard("slow", shard.pk)
+
+
+def test_it_reads_a_parent_shard_to_its_end_before_its_children_after_a_reshard(aws, stream):
+    worker = add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    before = [str(uuid.uuid4()) for _ in range(3)]
+    for i, request_id in enumerate(before):
+        put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(request_id, now_ms() - 5000 + i))
+    parent = stream.kinesis.list_shards(StreamName=STREAM_NAME)["Shards"][0]["ShardId"]
+    stream.kinesis.split_shard(StreamName=STREAM_NAME, ShardToSplit=parent, NewStartingHashKey=str(2 ** 127))
+    after = [str(uuid.uuid4()) for _ in range(6)]
+    for i, request_id in enumerate(after):
+        put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(request_id, now_ms() - 2000 + i))
+    refresh_shards(StreamClients().get(stream.arn), stream.arn)
+    children = LogStreamShard.objects.exclude(shard_id=parent)
+    assert children.count() == 2 and all(c.parent_shard_id == parent for c in children)
+    # While the parent is unread, no child may be claimed; the parent comes first.
+    first = claim_shard("c", [stream.arn])
+    assert first.shard_id == parent
+    release_shard("c", first.pk)
+    consume(cycles=6)
+    assert LogStreamShard.objects.get(shard_id=parent).finished
+    ids = list(Invocation.objects.filter(function_arn=worker.arn).values_list("request_id", flat=True))
+    assert sorted(ids) == sorted(before + after)
+
+
+def test_pollers_step_back_while_a_stream_feeds_the_region_and_come_back_when_it_stops(aws, stream, settings):
+    add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(at=now_ms()))
+    assert delivery_mode(ACCOUNT, "us-east-1") == "polling"
+    consume()
+    assert stream_feeds(ACCOUNT, "us-east-1", max_age=0)
+    assert delivery_mode(ACCOUNT, "us-east-1") == "stream"
+    LogCursor.objects.update(next_poll_at=None)
+    for cursor_id in claim_cursors("poller", 10):
+        poll_cursor(cursor_id, "poller", Clients())
+    gap = (LogCursor.objects.get().next_poll_at - timezone.now()).total_seconds()
+    assert gap > settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"] - 30
+    # The stream stops being read: polling resumes at once.
+    LogStreamShard.objects.update(last_read_at=timezone.now() - timedelta(minutes=5))
+    assert not stream_feeds(ACCOUNT, "us-east-1", max_age=0)
+    assert resume_polling_where_streams_stopped() == 1
+    assert LogCursor.objects.get().next_poll_at <= timezone.now()

@@ -10,10 +10,10 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from flows.live.delivery import delivery_mode, resume_polling_where_streams_stopped, stream_feeds
-from flows.live.poller import ensure_cursors, poll_cursor
-from flows.live.leases import claim_cursors
 from flows.live.clients import Clients
+from flows.live.delivery import delivery_mode, resume_polling_where_streams_stopped, stream_feeds
+from flows.live.leases import claim_cursors, release
+from flows.live.poller import ensure_cursors, poll_cursor
 from flows.live.stream import (
     StreamClients,
     apply_records,
@@ -146,6 +146,7 @@ def test_an_invocation_read_by_a_poll_and_by_the_stream_counts_once(aws, stream)
     with TestCase.captureOnCommitCallbacks(execute=True):
         for cursor_id in claim_cursors("poller", 10):
             poll_cursor(cursor_id, "poller", Clients())
+            release(cursor_id)
     assert Invocation.objects.filter(function_arn=worker.arn).count() == 1
     published = []
     consume(published=published)
@@ -229,6 +230,7 @@ def test_pollers_step_back_while_a_stream_feeds_the_region_and_come_back_when_it
     LogCursor.objects.update(next_poll_at=None)
     for cursor_id in claim_cursors("poller", 10):
         poll_cursor(cursor_id, "poller", Clients())
+        release(cursor_id)
     gap = (LogCursor.objects.get().next_poll_at - timezone.now()).total_seconds()
     assert gap > settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"] - 30
     # The stream stops being read: polling resumes at once.

@@ -89,4 +89,4 @@ def _sync_in_thread(regions, role_arn):
     finally:
         connection.close()
 
-from .live.tasks import poll_live_logs, prune_live_data  # noqa: E402,F401
+from .live.tasks import consume_log_streams, poll_live_logs, prune_live_data  # noqa: E402,F401

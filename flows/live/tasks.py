@@ -55,6 +55,33 @@ def poll_live_logs(max_seconds=None):
     return invocations
 
 
+_stream_clients = {}
+
+
+@shared_task(name="flows.tasks.consume_log_streams", ignore_result=True)
+def consume_log_streams(max_seconds=None):
+    """Read the Kinesis streams of stream mode (FLOWSCOPE_LOG_STREAMS) for up to
+    LOG_POLL_TASK_SECONDS: each pass leases one free shard (parents before children) and reads
+    it; the task ends early once no shard is free. Beat enqueues one every second, so there
+    are as many readers as free shards and worker slots allow, never two on one shard."""
+    from .stream import StreamClients, consume_cycle
+
+    if not settings.FLOWSCOPE["LOG_STREAMS"]:
+        return 0
+    owner, _ = _state()
+    clients = _stream_clients.setdefault("clients", StreamClients())
+    deadline = time.monotonic() + (max_seconds or settings.FLOWSCOPE["LOG_POLL_TASK_SECONDS"])
+    batcher = PushBatcher(publish)
+    invocations = 0
+    while time.monotonic() < deadline:
+        report = consume_cycle(owner, clients, batcher.add, max_seconds=max(0.5, deadline - time.monotonic()))
+        batcher.flush()
+        if report is None:
+            break
+        invocations += report.invocations
+    return invocations
+
+
 LIVE_TAIL_RUN_SECONDS = 55     # beat starts one every minute; sessions restart in between
 LIVE_TAIL_LOCK_TTL = 30
 
@@ -100,6 +127,9 @@ current_app.conf.beat_schedule = {
                        "options": {"expires": float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"]) * 2}},
     "prune live data": {"task": "flows.tasks.prune_live_data", "schedule": 300.0},
 }
+if settings.FLOWSCOPE["LOG_STREAMS"]:
+    current_app.conf.beat_schedule["consume log streams"] = {
+        "task": "flows.tasks.consume_log_streams", "schedule": 1.0, "options": {"expires": 2.0}}
 if settings.FLOWSCOPE["LIVE_TAIL"]:
     current_app.conf.beat_schedule["live tail"] = {
         "task": "flows.tasks.run_live_tail", "schedule": 60.0, "options": {"expires": 60.0}}

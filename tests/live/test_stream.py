@@ -238,3 +238,43 @@ def test_pollers_step_back_while_a_stream_feeds_the_region_and_come_back_when_it
     assert not stream_feeds(ACCOUNT, "us-east-1", max_age=0)
     assert resume_polling_where_streams_stopped() == 1
     assert LogCursor.objects.get().next_poll_at <= timezone.now()
+
+
+def test_the_check_command_says_which_log_groups_records_arrive_for(aws, stream):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    stream.subscribe("/aws/lambda/not-ours")
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines(at=now_ms()))
+    put_lines(aws, "/aws/lambda/not-ours", LOG_STREAM, invocation_lines(at=now_ms()))
+    out = StringIO()
+    call_command("check_log_streams", stdout=out)
+    text = out.getvalue()
+    assert "status ACTIVE, 1 open shards" in text
+    assert "events for 2 log groups, 1 of them the graph's functions'" in text
+    assert "/aws/lambda/worker: 3 events" in text
+
+
+def test_the_check_command_fails_clearly_on_a_stream_it_cannot_read(aws, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE,
+                          "LOG_STREAMS": [f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/missing"]}
+    with pytest.raises(CommandError, match="cannot be read"):
+        call_command("check_log_streams")
+
+
+def test_the_celery_task_reads_the_streams(aws, stream):
+    from flows.live.tasks import consume_log_streams
+
+    worker = add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines("r-task", now_ms()))
+    # Called as a worker calls it (not eagerly through Celery's machinery).
+    assert consume_log_streams.run(max_seconds=2) >= 1
+    assert Invocation.objects.filter(function_arn=worker.arn, request_id="r-task").exists()

@@ -48,6 +48,16 @@ class Command(BaseCommand):
                                     daemon=True, name="flowscope-live-tail")
             tail.start()
             self.stdout.write("Live Tail mode: sessions follow the functions users focus on")
+        streams = None
+        if settings.FLOWSCOPE["LOG_STREAMS"]:
+            from flows.live.stream import stream_loop
+
+            # Stream mode: read the Kinesis streams; their regions' groups are then only
+            # safety-polled by the loop below.
+            streams = threading.Thread(target=stream_loop, kwargs={"stop": stopping.is_set},
+                                       daemon=True, name="flowscope-log-streams")
+            streams.start()
+            self.stdout.write("stream mode: reading " + ", ".join(settings.FLOWSCOPE["LOG_STREAMS"]))
         try:
             poll_loop(stop=stop, on_cycle=on_cycle)
         except KeyboardInterrupt:
@@ -56,5 +66,7 @@ class Command(BaseCommand):
             stopping.set()
             if tail:
                 tail.join(timeout=5)
+            if streams:
+                streams.join(timeout=5)
             if generator:
                 generator.stop()

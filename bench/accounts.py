@@ -41,6 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
+from botocore.parsers import ResponseParserError
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -259,7 +261,20 @@ def _notifications(client, op):
         Bucket=op["bucket"], NotificationConfiguration={k: v for k, v in configuration.items() if v})
 
 
-def _apply(client, op):
+def _apply(client, op, attempts=5):
+    """One wiring step. moto's server answers HTTP 500 (an HTML page) when two requests race
+    over one of its dictionaries (SNS subscriptions, IAM roles): botocore does not retry an
+    unparsable answer, so the step is tried again here."""
+    for attempt in range(attempts):
+        try:
+            return _apply_once(client, op)
+        except ResponseParserError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _apply_once(client, op):
     kind, region = op["op"], op.get("region")
     if kind == "permission":
         _allow(client("lambda", region), op["function"], op["principal"], op["source_arn"])

@@ -45,14 +45,42 @@
       return ids;
     }
 
+    // Inner layouts by group, kept while the group's members stay the same: opening a group
+    // whose layout was worked out ahead (see prepare) costs no ELK call.
+    var innerCache = new Map();
+
     function groupLayout(group) {
-      var members = group.members.filter(function (id) { return state.view.shownAs.get(id) === id; })
-        .map(function (id) { var size = itemSize(id); return { id: id, w: size.w, h: size.h }; });
+      var members = group.members.map(function (id) { var size = itemSize(id); return { id: id, w: size.w, h: size.h }; });
+      var key = group.members.join("\u0001");
+      var cached = innerCache.get(group.id);
+      if (cached && cached.key === key) return cached.promise;
       var memberSet = new Set(group.members), edges = [];
-      state.view.edges.forEach(function (e) {
-        if (memberSet.has(e.source) && memberSet.has(e.target)) edges.push([e.source, e.target]);
+      group.members.forEach(function (id) {
+        (state.edgesOut.get(id) || []).forEach(function (e) { if (memberSet.has(e.target)) edges.push([e.source, e.target]); });
       });
-      return Layout.layoutGroup(members, edges);
+      var promise = Layout.layoutGroup(members, edges);
+      innerCache.set(group.id, { key: key, promise: promise });
+      promise.catch(function () { innerCache.delete(group.id); });
+      return promise;
+    }
+
+    // Works out the inner layouts of collapsed groups one at a time while the page is idle, so
+    // that opening one is immediate (one at a time: a click must not queue behind them all).
+    var preparing = null;
+    function prepare() {
+      if (preparing || !state.view) return;
+      var pending = [];
+      state.view.groups.forEach(function (group) { if (!group.expanded) pending.push(group); });
+      pending.sort(function (a, b) { return b.members.length - a.members.length; });
+      var next = function () {
+        var group = pending.shift();
+        if (!group || !state.view || state.view.groups.get(group.id) !== group) { preparing = null; return; }
+        preparing = groupLayout(group).then(function () {
+          (window.requestIdleCallback || setTimeout)(next);
+        }, function () { preparing = null; });
+      };
+      preparing = true;
+      (window.requestIdleCallback || setTimeout)(next);
     }
 
     function topEdges() {
@@ -191,7 +219,7 @@
     }
 
 
-    return { buildView: buildView, itemSize: itemSize, groupLayout: groupLayout, freshLayout: freshLayout,
+    return { buildView: buildView, prepare: prepare, itemSize: itemSize, groupLayout: groupLayout, freshLayout: freshLayout,
              mergeLayout: mergeLayout, positionOf: positionOf, applyStoredPositions: applyStoredPositions,
              storePosition: storePosition, positionsKey: positionsKey, resourceLabel: resourceLabel };
   };

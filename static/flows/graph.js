@@ -370,13 +370,25 @@
   }
 
   function bindGraphEvents(cy) {
+    // A click opens a card and a double-click closes a frame: clicks within TOGGLE_GAP_MS of
+    // the last change belong to the gesture that made it (a double-click's first click must not
+    // close the group its own click just opened, nor its second reopen it).
+    var TOGGLE_GAP_MS = 600;
+    var recentlyToggled = function () { return performance.now() - (state.toggledAt || -1e9) < TOGGLE_GAP_MS; };
     cy.on("tap", "node", function (event) {
       var node = event.target;
-      if (node.hasClass("fs-card")) { expandGroup(node.id()); return; }
+      if (node.hasClass("fs-card")) {
+        if (!recentlyToggled()) { state.toggledAt = performance.now(); expandGroup(node.id()); }
+        return;
+      }
       if (node.hasClass("fs-group")) return;
       selectNode(node.id(), { push: true, center: false });
     });
-    cy.on("dbltap", "node.fs-group", function (event) { collapseGroup(event.target.id()); });
+    cy.on("dbltap", "node.fs-group", function (event) {
+      if (recentlyToggled()) return;
+      state.toggledAt = performance.now();
+      collapseGroup(event.target.id());
+    });
     cy.on("tap", function (event) {
       if (event.target === cy) unselect({ push: true });
     });
@@ -594,6 +606,7 @@
         fitView();
         showMessage(null);
         markReady();
+        placement.prepare();
         if (focus && state.nodes.has(focus)) return selectNode(focus, { push: false, center: true });
         if (focus) showBanner("warning", "The resource in the address is not in the graph: " + focus);
       });

@@ -8,10 +8,11 @@ import logging
 from django.http import JsonResponse
 
 from .api import api_login_required, require_GET
+from .live.delivery import delivery_mode
 from .live.focus import is_tailing
 from .live.reads import function_stats, invocation_detail, invocations_since
 from .live.store import invocation_item
-from .models import Invocation
+from .models import Invocation, Resource
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
@@ -39,7 +40,8 @@ def invocations(request):
 
     ``?after=N``: those with id > N, oldest first (what a reconnecting page missed; ``more``
     says a full page came back and the page should ask again from its last id). Without it:
-    the latest ``limit``, oldest first, to fill the feed when the page opens.
+    the ``limit`` latest in event time (when they started), oldest first, to fill the feed when
+    the page opens: ids follow commit order, which interleaves log groups polled apart.
     """
     limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     after = _int_param(request, "after", None, 0, 2**62)
@@ -48,7 +50,7 @@ def invocations(request):
     if after is not None:
         items = invocations_since(after, limit)
     else:
-        rows = (Invocation.objects.filter(seq__isnull=False).order_by("-seq")
+        rows = (Invocation.objects.filter(seq__isnull=False).order_by("-started_at", "-seq")
                 .only("seq", "function_arn", "request_id", "started_at", "duration_ms",
                       "billed_ms", "memory_mb", "max_memory_mb", "init_ms", "status",
                       "error_type")[:limit])
@@ -76,6 +78,9 @@ def function_stats_view(request, arn):
     if minutes is None:
         return JsonResponse({"error": "minutes must be a whole number"}, status=400)
     stats = function_stats(arn, minutes=minutes)
+    # How its events reach Flowscope: pushed through a Kinesis stream, or polled.
+    where = Resource.objects.filter(arn=arn).values_list("account__account_id", "region").first()
+    stats["delivery"] = delivery_mode(*where) if where else "polling"
     # True while a Live Tail session follows this function (Live Tail mode, focused).
     try:
         stats["live_tail"] = is_tailing(arn)

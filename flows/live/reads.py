@@ -44,6 +44,20 @@ def price_per_gb_second(architectures):
     return float(settings.FLOWSCOPE[key])
 
 
+def covered_minutes(node, minutes, now):
+    """Minutes of the window since Flowscope began reading the function's log group (at least
+    one): its log cursor's creation."""
+    if node is None:
+        return minutes
+    group = (node.attributes or {}).get("log_group") or f"/aws/lambda/{node.name}"
+    started = (LogCursor.objects.filter(account_id=node.account_id, region=node.region, log_group=group)
+               .values_list("created_at", flat=True).first())
+    if started is None:
+        return minutes
+    watched = (now - started).total_seconds() / 60
+    return max(1.0, min(float(minutes), round(watched, 2)))
+
+
 def function_stats(function_arn, minutes=60, now=None):
     """Per-function figures for the inspector: per-minute series and totals over the window,
     with p50/p95 duration (bucket upper bounds), cold-start ratio, memory headroom and cost."""
@@ -56,21 +70,25 @@ def function_stats(function_arn, minutes=60, now=None):
         for index, count in enumerate(row.duration_histogram or []):
             histogram[index] += count
     count = sum(r.count for r in rows)
-    node = Resource.objects.filter(arn=function_arn).only("attributes").first()
+    node = Resource.objects.filter(arn=function_arn).only("attributes", "name", "region", "account_id").first()
     attributes = node.attributes if node else {}
+    covered = covered_minutes(node, minutes, now)
     configured = attributes.get("memory_size") or next((r.memory_mb for r in reversed(rows) if r.memory_mb), None)
     peak = max((r.max_memory_used_mb or 0 for r in rows), default=0) or None
     gb_s = sum(r.gb_seconds for r in rows)
     return {
         "function": function_arn,
         "minutes": minutes,
+        # The part of the window Flowscope has been watching the function's logs: rates are
+        # over that, not over a window most of which predates it.
+        "covered_minutes": covered,
         "series": [{"minute": r.minute.isoformat().replace("+00:00", "Z"), "count": r.count,
                     "errors": r.errors + r.timeouts, "cold_starts": r.cold_starts,
                     "avg_duration_ms": r.duration_sum_ms / r.count if r.count else None,
                     "p95_duration_ms": percentile_from_histogram(r.duration_histogram or [], 0.95)}
                    for r in rows],
         "invocations": count,
-        "invocations_per_minute": count / minutes if minutes else None,
+        "invocations_per_minute": count / covered if covered else None,
         "error_rate": (sum(r.errors + r.timeouts for r in rows) / count) if count else None,
         "cold_start_ratio": (sum(r.cold_starts for r in rows) / count) if count else None,
         "p50_duration_ms": percentile_from_histogram(histogram, 0.50),

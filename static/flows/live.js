@@ -143,16 +143,17 @@
       }
     });
     if (!fresh.length) return fresh;
-    fresh.sort(function (a, b) { return a.id - b.id; });
-    var tail = feed.items.length ? feed.items[feed.items.length - 1].id : -1;
-    if (fresh[0].id > tail) {
+    // The feed is in event-time order (when each invocation started), not arrival order: log
+    // groups are read apart, so what arrives together started at different times.
+    fresh.forEach(function (item) { item.at = Date.parse(item.timestamp) || 0; });
+    fresh.sort(byTime);
+    var tail = feed.items.length ? feed.items[feed.items.length - 1] : null;
+    if (!tail || byTime(fresh[0], tail) > 0) {
       Array.prototype.push.apply(feed.items, fresh);
     } else {
-      // A replayed page can land after live items with higher ids.
-      feed.items = feed.items.concat(fresh).sort(function (a, b) { return a.id - b.id; });
-      dom.rebuild = true;
+      feed.items = feed.items.concat(fresh).sort(byTime);
     }
-    feed.lastId = Math.max(feed.lastId, fresh[fresh.length - 1].id);
+    feed.lastId = Math.max(feed.lastId, fresh.reduce(function (m, item) { return Math.max(m, item.id); }, -1));
     if (feed.items.length > MAX_ROWS) {
       feed.items.splice(0, feed.items.length - MAX_ROWS).forEach(function (gone) { feed.ids.delete(gone.id); });
     }
@@ -483,6 +484,7 @@
   function rowFor(item) {
     var row = el("tr", "fs-live-row fs-live-" + (item.status || "ok"));
     row.dataset.id = String(item.id);
+    row.dataset.at = String(item.at || Date.parse(item.timestamp) || 0);
     row.dataset.function = item.function;
     row.dataset.status = item.status || "";
     if (item.init_ms !== null && item.init_ms !== undefined) row.classList.add("fs-live-cold-row");
@@ -524,6 +526,10 @@
     dom.stack.value = keepStack;
   }
 
+  function byTime(a, b) { return (a.at - b.at) || (a.id - b.id); }
+
+  function rowKey(row) { return { at: Number(row.dataset.at), id: Number(row.dataset.id) }; }
+
   function renderFeed(frozen) {
     if (!dom.rows) return;
     refreshFilterOptions();
@@ -547,15 +553,20 @@
       clear(dom.rows);
       dom.rows.appendChild(fragment);
     } else if (pending.length) {
-      var top = document.createDocumentFragment();
+      // Each new row goes where its start time puts it (newest on top); most land at the top,
+      // a late one a few rows down: rows already shown do not move.
+      pending.sort(byTime);
+      var cursor = dom.rows.firstChild;
       for (var j = pending.length - 1; j >= 0; j--) {
-        if (matches(pending[j])) top.appendChild(rowFor(pending[j]));
+        var item = pending[j];
+        if (!matches(item)) continue;
+        while (cursor && byTime(rowKey(cursor), item) > 0) cursor = cursor.nextSibling;
+        dom.rows.insertBefore(rowFor(item), cursor);
       }
-      dom.rows.insertBefore(top, dom.rows.firstChild);
       while (dom.rows.childElementCount > limit) dom.rows.removeChild(dom.rows.lastChild);
       // Rows whose invocation left the bounded list go too.
-      var oldest = feed.items.length ? feed.items[0].id : Infinity;
-      while (dom.rows.lastChild && Number(dom.rows.lastChild.dataset.id) < oldest) dom.rows.removeChild(dom.rows.lastChild);
+      var oldest = feed.items.length ? feed.items[0] : null;
+      while (oldest && dom.rows.lastChild && byTime(rowKey(dom.rows.lastChild), oldest) < 0) dom.rows.removeChild(dom.rows.lastChild);
     }
     dom.empty.hidden = dom.rows.childElementCount > 0;
     dom.panel.dataset.rows = String(dom.rows.childElementCount);
@@ -823,6 +834,11 @@
     while (section.childNodes.length > 1) section.removeChild(section.lastChild);
     // The server says whether a Live Tail session follows this function (Live Tail mode).
     section.dataset.liveTail = stats.live_tail ? "on" : "off";
+    section.dataset.delivery = stats.delivery || "polling";
+    var delivery = el("p", "fs-live-delivery", stats.delivery === "stream"
+      ? "Delivery: stream mode (a Kinesis stream pushes its logs)"
+      : "Delivery: polling (quiet log groups are read in turn)");
+    section.appendChild(delivery);
     if (stats.live_tail) {
       var badge = el("p", "fs-live-tail", "Live Tail: new invocations arrive within seconds");
       badge.title = "A CloudWatch Logs Live Tail session follows this function while it is shown here";
@@ -832,7 +848,8 @@
       : stats.max_memory_used_mb + " of " + (stats.memory_size_mb || "?") + " MB";
     var rows = [
       ["Invocations / min", stats.invocations_per_minute === null ? "—" :
-        (Math.round(stats.invocations_per_minute * 100) / 100) + " (" + stats.invocations + " in " + stats.minutes + " min)"],
+        (Math.round(stats.invocations_per_minute * 100) / 100) + " (" + stats.invocations + " in " +
+        (stats.covered_minutes && stats.covered_minutes < stats.minutes ? Math.round(stats.covered_minutes * 10) / 10 : stats.minutes) + " min)"],
       ["Error rate", percent(stats.error_rate)],
       ["Duration p50 / p95", (stats.p50_duration_ms === null ? "—" : "≤ " + ms(stats.p50_duration_ms)) + " / " +
         (stats.p95_duration_ms === null ? "—" : "≤ " + ms(stats.p95_duration_ms))],

@@ -471,6 +471,29 @@ def test_it_pulses_nodes_and_their_trigger_for_pushed_invocations(page, live_db)
 
 
 @pytest.mark.services
+def test_the_feed_lists_invocations_in_the_order_they_started_whatever_order_they_arrive_in(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    _, worker, _, billing = nodes
+    base = datetime.now(UTC) - timedelta(seconds=20)
+    # Committed (and numbered) in this order, as two pollers reading two log groups would.
+    late = store(live_db, worker["arn"], [{}], start=base + timedelta(seconds=5))
+    early = store(live_db, billing["arn"], [{}], start=base)
+    open_graph(page)
+    expect(feed_rows(page)).to_have_count(2)
+    assert shown_ids(page) == [late[0].seq, early[0].seq]  # newest start first
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    middle = store(live_db, billing["arn"], [{}], start=base + timedelta(seconds=2))
+    newest = store(live_db, worker["arn"], [{}], start=base + timedelta(seconds=9))
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(publish, "invocations",
+                           {"items": [invocation_item(r) for r in middle + newest]}).result()
+    expect(feed_rows(page)).to_have_count(4)
+    # The late arrival slots in between; nothing already shown moved.
+    assert shown_ids(page) == [newest[0].seq, late[0].seq, middle[0].seq, early[0].seq]
+
+
+@pytest.mark.services
 def test_it_pulses_a_collapsed_group_and_sums_its_functions_rates(page, live_db):
     nodes, edges = multi_stack_graph()
     insert_graph(live_db, nodes, edges)

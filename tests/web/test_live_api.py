@@ -163,3 +163,21 @@ def test_its_stats_for_a_function_without_invocations_are_empty(signed_in, worke
     assert body["invocations"] == 0
     assert body["error_rate"] is None and body["p95_duration_ms"] is None
     assert body["series"] == []
+
+
+def test_its_rate_is_over_the_minutes_flowscope_has_watched_not_the_whole_window(signed_in, worker):
+    from datetime import timedelta
+
+    from flows.live.poller import ensure_cursors
+    from flows.models import LogCursor
+
+    ensure_cursors()
+    # Flowscope began reading this function's logs two minutes ago; six invocations since.
+    LogCursor.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    store(worker.arn, [invocation_lines(at=now_ms() - 60_000 + i * 1000) for i in range(6)])
+
+    body = signed_in.get(stats_url(worker.arn)).json()
+
+    assert body["covered_minutes"] == pytest.approx(2, abs=0.05)
+    assert body["invocations_per_minute"] == pytest.approx(6 / body["covered_minutes"])
+    assert body["delivery"] == "polling"

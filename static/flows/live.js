@@ -365,6 +365,12 @@
     panel.id = "fs-live";
     panel.setAttribute("aria-label", "Live invocations");
 
+    var handle = el("div", "fs-live-resize");
+    handle.setAttribute("role", "separator");
+    handle.setAttribute("aria-orientation", "horizontal");
+    handle.setAttribute("aria-label", "Resize the live feed");
+    handle.tabIndex = 0;
+    panel.appendChild(handle);
     var bar = el("div", "fs-live-bar");
     var title = el("button", "fs-live-title", "Live invocations");
     title.type = "button";
@@ -425,7 +431,45 @@
     dom.panel = panel;
     dom.stage = stage;
     dom.title = title;
+    bindResize(handle);
     return true;
+  }
+
+  var HEIGHT_KEY = "flowscope.liveFeedHeight";
+
+  function setFeedHeight(px, save) {
+    var stageHeight = dom.stage.getBoundingClientRect().height || 800;
+    var height = Math.round(Math.max(90, Math.min(stageHeight - 120, px)));
+    // Through the CSSOM: the CSP forbids inline style attributes, not this.
+    dom.stage.style.setProperty("--fs-live-height", height + "px");
+    dom.panel.dataset.height = String(height);
+    if (save) { try { localStorage.setItem(HEIGHT_KEY, String(height)); } catch (e) { /* kept for this page */ } }
+    resizeGraph();
+  }
+
+  function bindResize(handle) {
+    var saved = null;
+    try { saved = Number(localStorage.getItem(HEIGHT_KEY)); } catch (e) { saved = null; }
+    if (saved) setFeedHeight(saved, false);
+    handle.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      handle.setPointerCapture(event.pointerId);
+      var bottom = dom.stage.getBoundingClientRect().bottom;
+      var move = function (e) { setFeedHeight(bottom - e.clientY, false); };
+      var up = function (e) {
+        handle.removeEventListener("pointermove", move);
+        handle.removeEventListener("pointerup", up);
+        setFeedHeight(bottom - e.clientY, true);
+      };
+      handle.addEventListener("pointermove", move);
+      handle.addEventListener("pointerup", up);
+    });
+    handle.addEventListener("keydown", function (event) {
+      var step = event.key === "ArrowUp" ? 40 : event.key === "ArrowDown" ? -40 : 0;
+      if (!step) return;
+      event.preventDefault();
+      setFeedHeight(dom.panel.getBoundingClientRect().height + step, true);
+    });
   }
 
   function select(id, label, options) {
@@ -797,24 +841,48 @@
   }
 
   // A small chart over the window: bars (counts, with a part in red) or a line (durations).
+  function axisLabel(text, x, y, anchor) {
+    var label = svg("text", { x: x, y: y, "text-anchor": anchor || "start", "class": "fs-live-axis-label" });
+    label.textContent = text;
+    return label;
+  }
+
+  function roundUp(value) {
+    // A tidy top for the y axis: 1, 2 or 5 times a power of ten.
+    var power = Math.pow(10, Math.floor(Math.log10(value))), steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * power >= value) return steps[i] * power;
+    return 10 * power;
+  }
+
   function chart(series, minutes, options) {
-    var width = 320, height = 64, pad = 2;
+    // Plot area right of the y labels and above the time axis; labels in the chart's units.
+    var width = 320, height = 86, left = 40, bottom = 14, top = 6, right = 4;
+    var plotW = width - left - right, plotH = height - top - bottom;
     var root = svg("svg", { viewBox: "0 0 " + width + " " + height, "class": "fs-live-chart", role: "img" });
-    root.setAttribute("aria-label", options.label);
+    root.setAttribute("aria-label", options.label + " (" + options.unit + "), last " + minutes + " min");
     var end = Date.now(), start = end - minutes * 60000;
     var points = series.map(function (p) {
       return { t: new Date(p.minute).getTime(), v: p[options.key], red: options.red ? p[options.red] : 0 };
     }).filter(function (p) { return p.v !== null && p.v !== undefined && p.t >= start - 60000; });
     var max = Math.max.apply(null, [0].concat(points.map(function (p) { return p.v; })));
-    root.appendChild(svg("line", { x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, "class": "fs-live-axis" }));
+    var scale = max ? roundUp(max) : 1;
+    root.appendChild(svg("line", { x1: left, y1: top + plotH + 0.5, x2: width - right, y2: top + plotH + 0.5, "class": "fs-live-axis" }));
+    root.appendChild(svg("line", { x1: left - 0.5, y1: top, x2: left - 0.5, y2: top + plotH, "class": "fs-live-axis" }));
+    root.appendChild(axisLabel(String(scale) + " " + options.unit, left - 3, top + 7, "end"));
+    root.appendChild(axisLabel("0", left - 3, top + plotH, "end"));
+    root.appendChild(axisLabel("−" + minutes + " min", left, height - 2, "start"));
+    root.appendChild(axisLabel("now", width - right, height - 2, "end"));
+    var title = svg("title");
+    title.textContent = options.label + " per minute over the last " + minutes + " min (max " + Math.round(max) + " " + options.unit + ")";
+    root.appendChild(title);
     if (!max) return root;
-    var x = function (t) { return Math.max(0, (t - start) / (end - start)) * (width - pad); };
-    var y = function (v) { return height - pad - (v / max) * (height - 2 * pad); };
-    var barWidth = Math.max(1, (width / minutes) - 1);
+    var x = function (t) { return left + Math.max(0, (t - start) / (end - start)) * plotW; };
+    var y = function (v) { return top + plotH - (v / scale) * plotH; };
+    var barWidth = Math.max(1, (plotW / minutes) - 1);
     if (options.kind === "bars") {
       points.forEach(function (p) {
-        root.appendChild(svg("rect", { x: x(p.t), y: y(p.v), width: barWidth, height: height - pad - y(p.v), "class": "fs-live-bar-ok" }));
-        if (p.red) root.appendChild(svg("rect", { x: x(p.t), y: y(p.red), width: barWidth, height: height - pad - y(p.red), "class": "fs-live-bar-error" }));
+        root.appendChild(svg("rect", { x: x(p.t), y: y(p.v), width: barWidth, height: top + plotH - y(p.v), "class": "fs-live-bar-ok" }));
+        if (p.red) root.appendChild(svg("rect", { x: x(p.t), y: y(p.red), width: barWidth, height: top + plotH - y(p.red), "class": "fs-live-bar-error" }));
       });
     } else {
       var path = points.map(function (p, i) { return (i ? "L" : "M") + (x(p.t) + barWidth / 2).toFixed(1) + " " + y(p.v).toFixed(1); }).join(" ");
@@ -824,9 +892,6 @@
         root.appendChild(svg("circle", { cx: (x(p.t) + barWidth / 2).toFixed(1), cy: y(p.v).toFixed(1), r: 1.8, "class": "fs-live-dot" }));
       });
     }
-    var title = svg("title");
-    title.textContent = options.label + " (max " + Math.round(max) + ")";
-    root.appendChild(title);
     return root;
   }
 
@@ -872,9 +937,9 @@
     }
     var series = stats.series || [];
     section.appendChild(el("p", "fs-live-chart-label", "Invocations per minute (errors in red)"));
-    section.appendChild(chart(series, stats.minutes, { kind: "bars", key: "count", red: "errors", label: "Invocations per minute" }));
+    section.appendChild(chart(series, stats.minutes, { kind: "bars", key: "count", red: "errors", label: "Invocations (errors in red)", unit: "/min" }));
     section.appendChild(el("p", "fs-live-chart-label", "Duration per minute, p95 (ms)"));
-    section.appendChild(chart(series, stats.minutes, { kind: "line", key: "p95_duration_ms", label: "p95 duration" }));
+    section.appendChild(chart(series, stats.minutes, { kind: "line", key: "p95_duration_ms", label: "p95 duration", unit: "ms" }));
     section.dataset.state = "loaded";
     section.dataset.invocations = String(stats.invocations);
   }

@@ -283,6 +283,11 @@ def test_it_shows_a_functions_live_figures_in_the_inspector(page, live_db):
     # Two charts drawn from the per-minute series; the bars carry the red error part.
     expect(section.locator("svg.fs-live-chart")).to_have_count(2)
     assert section.locator("rect.fs-live-bar-error").count() >= 1
+    # With axes: the top of each y axis in the chart's unit, and the time span.
+    labels = section.locator(".fs-live-axis-label").all_text_contents()
+    assert any(label.endswith(" /min") for label in labels) and any(label.endswith(" ms") for label in labels)
+    assert labels.count("now") == 2 and any(label.startswith("−") and label.endswith(" min") for label in labels)
+    expect(section).to_contain_text("Delivery: polling")
 
     # A queue has no invocations: no Live section.
     click_node(page, nodes[0]["arn"])
@@ -543,3 +548,31 @@ def test_it_shows_the_demos_traffic_on_the_graph_and_in_the_feed(page, site, liv
     shown = set(page.locator("#fs-live-rows tr").evaluate_all("rows => rows.map(r => r.dataset.function)"))
     assert shown <= set(functions), "every invocation belongs to a function of the graph"
     assert page.evaluate("() => window.flowscope.cy.nodes('.fs-live-busy').length") >= 1
+
+
+def test_the_feed_can_be_resized_and_no_column_is_cut_at_1440_px(page, live_db):
+    nodes, edges = shop()
+    insert_graph(live_db, nodes, edges)
+    store(live_db, nodes[1]["arn"], [{"duration": 15000.0, "init": 812.5, "status": "timeout",
+                                      "error_type": "Sandbox.Timedout"}])
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_graph(page)
+    expect(feed_rows(page)).to_have_count(1)
+    # Every header and cell shows its whole text.
+    cut = page.evaluate("""() => Array.from(document.querySelectorAll('#fs-live th, #fs-live-rows td'))
+        .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)""")
+    assert cut == []
+    handle = page.locator(".fs-live-resize").bounding_box()
+    before = page.locator("#fs-live").bounding_box()["height"]
+    graph_before = page.locator("#fs-graph").bounding_box()["height"]
+    page.mouse.move(handle["x"] + 50, handle["y"] + 3)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 50, handle["y"] - 150, steps=5)
+    page.mouse.up()
+    after = page.locator("#fs-live").bounding_box()["height"]
+    assert after == pytest.approx(before + 150, abs=6)
+    assert page.locator("#fs-graph").bounding_box()["height"] == pytest.approx(graph_before - 150, abs=6)
+    # Remembered across reloads.
+    page.reload()
+    expect(feed_rows(page)).to_have_count(1)
+    assert page.locator("#fs-live").bounding_box()["height"] == pytest.approx(after, abs=2)

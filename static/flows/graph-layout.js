@@ -56,10 +56,11 @@
 
   /* items: [{id, w, h}], edges: [[sourceId, targetId]], aspectRatio (optional, width/height)
    * → Promise<Map id → {x, y}> (box centres, top-left of the drawing at 0,0). */
-  function layered(items, edges, aspectRatio) {
+  function layered(items, edges, aspectRatio, seed) {
     if (!items.length) return Promise.resolve(new Map());
     var known = new Set(items.map(function (i) { return i.id; })), seen = new Set();
     var options = Object.assign({}, ELK_OPTIONS);
+    if (seed) options["elk.randomSeed"] = String(seed);
     // Unconnected parts are packed in rows to about the screen's proportions.
     if (aspectRatio > 0 && isFinite(aspectRatio)) options["elk.aspectRatio"] = String(Math.round(aspectRatio * 100) / 100);
     var graph = {
@@ -80,6 +81,54 @@
     });
   }
 
+  // Straight centre-to-centre segments that cross (sharing an end is not crossing): how the
+  // page judges a layout, since edges are drawn about that straight.
+  function crossings(positions, edges) {
+    var segments = [], seen = new Set();
+    edges.forEach(function (pair) {
+      var a = positions.get(pair[0]), b = positions.get(pair[1]);
+      var key = pair[0] < pair[1] ? pair[0] + "\u0001" + pair[1] : pair[1] + "\u0001" + pair[0];
+      if (!a || !b || pair[0] === pair[1] || seen.has(key)) return;
+      seen.add(key);
+      segments.push([pair[0], pair[1], a.x, a.y, b.x, b.y,
+                     Math.min(a.x, b.x), Math.max(a.x, b.x), Math.min(a.y, b.y), Math.max(a.y, b.y)]);
+    });
+    segments.sort(function (p, q) { return p[6] - q[6]; });
+    var orient = function (ax, ay, bx, by, cx, cy) {
+      var v = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+      return v > 1e-9 ? 1 : v < -1e-9 ? -1 : 0;
+    };
+    var count = 0;
+    for (var i = 0; i < segments.length; i++) {
+      var p = segments[i];
+      for (var j = i + 1; j < segments.length && segments[j][6] <= p[7]; j++) {
+        var q = segments[j];
+        if (q[8] > p[9] || q[9] < p[8]) continue;
+        if (p[0] === q[0] || p[0] === q[1] || p[1] === q[0] || p[1] === q[1]) continue;
+        if (orient(p[2], p[3], p[4], p[5], q[2], q[3]) * orient(p[2], p[3], p[4], p[5], q[4], q[5]) < 0 &&
+            orient(q[2], q[3], q[4], q[5], p[2], p[3]) * orient(q[2], q[3], q[4], q[5], p[4], p[5]) < 0) count++;
+      }
+    }
+    return count;
+  }
+
+  /* ELK with a few random seeds (its crossing minimisation is randomised), keeping the layout
+   * whose straight edges cross least. Seeds run one after the other in the worker. */
+  function bestLayered(items, edges, aspectRatio, tries) {
+    // Each try costs a layout (about 1 ms per item here): fewer on big graphs.
+    tries = tries || (items.length <= 120 ? 4 : items.length <= 300 ? 2 : 1);
+    var best = null, bestCount = Infinity, seed = 0;
+    var next = function () {
+      seed += 1;
+      return layered(items, edges, aspectRatio, seed).then(function (positions) {
+        var count = crossings(positions, edges);
+        if (count < bestCount) { best = positions; bestCount = count; }
+        return bestCount === 0 || seed >= tries ? best : next();
+      });
+    };
+    return next();
+  }
+
   function bounds(boxes) {
     var b = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
     boxes.forEach(function (box) {
@@ -92,7 +141,7 @@
   /* Lays out one group's resources; the result is relative to the frame's top-left corner
    * and gives the frame's size. */
   function layoutGroup(members, edges) {
-    return layered(members, edges).then(function (positions) {
+    return bestLayered(members, edges).then(function (positions) {
       var boxes = members.map(function (m) {
         var p = positions.get(m.id);
         return { id: m.id, x: p.x, y: p.y, w: m.w, h: m.h };
@@ -148,7 +197,7 @@
   }
 
   scope.FlowscopeLayout = {
-    layered: layered, layoutGroup: layoutGroup, growInPlace: growInPlace, placeClear: placeClear,
+    layered: layered, bestLayered: bestLayered, crossings: crossings, layoutGroup: layoutGroup, growInPlace: growInPlace, placeClear: placeClear,
     overlaps: overlaps, bounds: bounds, resourceBox: resourceBox, cardBox: cardBox,
     sizes: { ICON: ICON, FONT: FONT, CARD_FONT: CARD_FONT, CARD_TITLE_FONT: CARD_TITLE_FONT,
              LABEL_GAP: LABEL_GAP, LINE: LINE, LABEL_MAX: LABEL_MAX, FRAME_PAD: FRAME_PAD,

@@ -100,7 +100,7 @@
         var items = topLevelIds().map(function (id) { var s = itemSize(id); return { id: id, w: s.w, h: s.h }; });
         var cy = state.cy, box = page.canvas();
         var aspect = (cy ? cy.width() : box.clientWidth) / Math.max(1, cy ? cy.height() : box.clientHeight);
-        return Layout.layered(items, topEdges(), aspect).then(function (positions) {
+        return Layout.bestLayered(items, topEdges(), aspect).then(function (positions) {
           var boxes = new Map();
           items.forEach(function (item) {
             var p = positions.get(item.id);
@@ -192,6 +192,91 @@
       return { x: box.x, y: box.y - box.h / 2 + S.ICON / 2 };
     }
 
+    // The layout is remembered per browser (localStorage), with which groups were open: a
+    // reload draws the same picture at once, and after a sync what was there stays put.
+    var LAYOUT_KEY = "flowscope.layout.v1.";
+
+    function layoutKey() {
+      return LAYOUT_KEY + state.groupBy + (state.groupBy === "tag" ? ":" + state.groupTag : "") +
+        (state.showRoles ? ":roles" : "");
+    }
+
+    function remember() {
+      var boxes = [], inner = [];
+      // Kept exactly (JSON keeps a double as it is): a reload must draw what was there.
+      var r = function (v) { return v; };
+      state.boxes.forEach(function (b, id) { boxes.push([id, r(b.x), r(b.y), r(b.w), r(b.h)]); });
+      state.inner.forEach(function (g, gid) {
+        var members = [];
+        g.inner.forEach(function (p, id) { members.push([id, r(p.x), r(p.y)]); });
+        inner.push([gid, r(g.w), r(g.h), members]);
+      });
+      var record = { boxes: boxes, inner: inner, expanded: Array.from(state.expanded), collapsed: Array.from(state.collapsed) };
+      try { localStorage.setItem(layoutKey(), JSON.stringify(record)); } catch (e) { /* quota: computed next time */ }
+    }
+
+    function remembered() {
+      var record = null;
+      try { record = JSON.parse(localStorage.getItem(layoutKey()) || "null"); } catch (e) { record = null; }
+      if (!record || !Array.isArray(record.boxes)) return null;
+      var boxes = new Map(), inner = new Map();
+      record.boxes.forEach(function (b) { boxes.set(b[0], { x: b[1], y: b[2], w: b[3], h: b[4] }); });
+      (record.inner || []).forEach(function (g) {
+        var members = new Map();
+        g[3].forEach(function (m) { members.set(m[0], { x: m[1], y: m[2] }); });
+        inner.set(g[0], { w: g[1], h: g[2], inner: members });
+      });
+      return { boxes: boxes, inner: inner, expanded: record.expanded || [], collapsed: record.collapsed || [] };
+    }
+
+    function forget() {
+      try { localStorage.removeItem(layoutKey()); } catch (e) { /* nothing stored */ }
+    }
+
+    function restoreOpenGroups(memory) {
+      // Before the view is built: the groups open last time are open again.
+      if (!memory) return;
+      state.expanded = new Set(memory.expanded);
+      state.collapsed = new Set(memory.collapsed);
+    }
+
+    function covers(memory) {
+      // The remembered layout is the view's exactly: same items, same sizes, same open groups.
+      var ids = topLevelIds();
+      if (ids.length !== memory.boxes.size) return false;
+      return ids.every(function (id) {
+        var box = memory.boxes.get(id), size;
+        if (!box) return false;
+        var group = state.view.groups.get(id);
+        if (group && group.expanded) {
+          var inner = memory.inner.get(id);
+          if (!inner || inner.inner.size !== group.members.length) return false;
+          if (!group.members.every(function (m) { return inner.inner.has(m); })) return false;
+          size = { w: inner.w, h: inner.h };
+        } else {
+          size = itemSize(id);
+        }
+        return Math.abs(size.w - box.w) <= 1 && Math.abs(size.h - box.h) <= 1;
+      });
+    }
+
+    /* Places the current view: the remembered layout when it fits it exactly (no ELK call),
+     * else a fresh layout merged into what was remembered (or drawn), else a fresh one.
+     * Resolves with how: "remembered", "merged" or "fresh". */
+    function place(memory) {
+      if (memory && covers(memory)) {
+        state.boxes = memory.boxes;
+        state.inner = memory.inner;
+        return Promise.resolve("remembered");
+      }
+      return freshLayout().then(function (fresh) {
+        if (memory && memory.boxes.size) { mergeLayout(fresh, memory.boxes, memory.inner); return "merged"; }
+        state.boxes = fresh.boxes;
+        state.inner = fresh.inner;
+        return "fresh";
+      });
+    }
+
     function storedPositions() {
       try { return JSON.parse(localStorage.getItem(positionsKey()) || "{}") || {}; } catch (e) { return {}; }
     }
@@ -219,7 +304,8 @@
     }
 
 
-    return { buildView: buildView, prepare: prepare, itemSize: itemSize, groupLayout: groupLayout, freshLayout: freshLayout,
+    return { buildView: buildView, prepare: prepare, place: place, remember: remember,
+             remembered: remembered, forget: forget, restoreOpenGroups: restoreOpenGroups, itemSize: itemSize, groupLayout: groupLayout, freshLayout: freshLayout,
              mergeLayout: mergeLayout, positionOf: positionOf, applyStoredPositions: applyStoredPositions,
              storePosition: storePosition, positionsKey: positionsKey, resourceLabel: resourceLabel };
   };

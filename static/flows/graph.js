@@ -416,7 +416,8 @@
     var list = [];
     if (!state.view) return list;
     state.view.groups.forEach(function (group) {
-      list.push({ id: group.id, label: group.label, collapsed: !group.expanded, members: group.members.length });
+      list.push({ id: group.id, label: group.label, kind: group.kind, region: group.region,
+                  collapsed: !group.expanded, members: group.members.length });
     });
     return list;
   }

@@ -169,11 +169,22 @@ def writer_process(endpoint, functions, total, rate, out_path, start_at, cpu_use
 # ---------------------------------------------------------------- poller processes
 
 
-def poller_process(database_url, redis_url, endpoint, stop, profile_path):
-    _django(database_url, redis_url, {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION})
+def poller_process(database_url, redis_url, endpoint, stop, profile_path, stream_arn=""):
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+    if stream_arn:
+        env["FLOWSCOPE_LOG_STREAMS"] = stream_arn
+    _django(database_url, redis_url, env)
     from flows.live.poller import poll_loop
+
+    if stream_arn:
+        # Stream mode, as `manage.py poll_logs` runs it: the stream read in a thread, the
+        # (stepped-back) poller in this one.
+        import threading
+
+        from flows.live.stream import stream_loop
+
+        threading.Thread(target=stream_loop, kwargs={"stop": stop.is_set}, daemon=True).start()
 
     if not profile_path:
         poll_loop(stop=stop.is_set)
@@ -306,6 +317,17 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="cProfile the pollers into /tmp")
     parser.add_argument("--timeline", action="store_true", help="latency per 2 s of the run")
+    parser.add_argument("--mode", choices=("polling", "stream"), default="polling",
+                        help="stream: every group has a subscription filter into a Kinesis stream "
+                             "the processes read (issue 11)")
+    parser.add_argument("--shards", type=int, default=2, help="stream mode: shards of the stream")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="only the first BUSY functions get invocations (default: all)")
+    parser.add_argument("--kill-at", type=float, default=0,
+                        help="SIGKILL one poller/consumer process this many seconds into the writing, "
+                             "and start another")
+    parser.add_argument("--reshard-at", type=float, default=0,
+                        help="stream mode: split the first shard this many seconds into the writing")
     args = parser.parse_args()
 
     import psycopg
@@ -344,20 +366,73 @@ def main():
         type="lambda_function", name=name, region=REGION, origin=f"lambda:{REGION}",
         attributes={"log_group": f"/aws/lambda/{name}", "memory_size": 256}) for name in names])
 
+    stream_arn = ""
+    if args.mode == "stream":
+        import boto3
+
+        aws = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
+               "aws_secret_access_key": "testing"}
+        kinesis, logs = boto3.client("kinesis", **aws), boto3.client("logs", **aws)
+        kinesis.create_stream(StreamName="flowscope-lambda-logs", ShardCount=args.shards)
+        stream_arn = kinesis.describe_stream_summary(
+            StreamName="flowscope-lambda-logs")["StreamDescriptionSummary"]["StreamARN"]
+        role = boto3.client("iam", **aws).create_role(
+            RoleName="cwl-to-kinesis", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        for name in names:
+            logs.create_log_group(logGroupName=f"/aws/lambda/{name}")
+            logs.put_subscription_filter(logGroupName=f"/aws/lambda/{name}", filterName="flowscope",
+                                         filterPattern="", destinationArn=stream_arn, roleArn=role)
+
     stop = ctx.Event()
-    pollers = [ctx.Process(target=poller_process, args=(args.database_url, args.redis_url,
-                                                        endpoint, stop,
-                                                        f"/tmp/live-poller-{i}.prof" if args.profile else None),
-                           daemon=True)
-               for i in range(args.pollers)]
+
+    def new_poller(i):
+        return ctx.Process(target=poller_process, args=(args.database_url, args.redis_url, endpoint, stop,
+                                                        f"/tmp/live-poller-{i}.prof" if args.profile else None,
+                                                        stream_arn), daemon=True)
+
+    pollers = [new_poller(i) for i in range(args.pollers)]
     for poller in pollers:
         poller.start()
     readable_path = f"/tmp/live-bench-{os.getpid()}.json"
     start_at = time.time() + 8  # pollers start up, create cursors and poll empty groups first
     writer_cpu = ctx.Value("d", 0.0)
-    writer = ctx.Process(target=writer_process, args=(endpoint, names, args.invocations,
+    busy_names = names[:args.busy] if args.busy else names
+    writer = ctx.Process(target=writer_process, args=(endpoint, busy_names, args.invocations,
                                                       args.rate, readable_path, start_at, writer_cpu))
     writer.start()
+    killed_cpu = [0.0]
+
+    def disturb():
+        # A consumer SIGKILLed mid-run (another takes over its shards and groups), and a
+        # reshard: nothing may be lost or counted twice across either.
+        events = sorted([(args.kill_at, "kill"), (args.reshard_at, "reshard")])
+        for at, what in events:
+            if not at:
+                continue
+            time.sleep(max(0.0, start_at + at - time.time()))
+            if what == "kill":
+                victim = pollers[0]
+                killed_cpu[0] += cpu_seconds(victim.pid)
+                victim.kill()
+                pollers[0] = new_poller(99)
+                pollers[0].start()
+                print(f"  {at:.0f} s: SIGKILLed a worker, started another", flush=True)
+            elif stream_arn:
+                import boto3
+
+                kinesis = boto3.client("kinesis", endpoint_url=endpoint, region_name=REGION,
+                                       aws_access_key_id="testing", aws_secret_access_key="testing")
+                shard = kinesis.list_shards(StreamName="flowscope-lambda-logs")["Shards"][0]
+                hashes = shard["HashKeyRange"]
+                middle = (int(hashes["StartingHashKey"]) + int(hashes["EndingHashKey"])) // 2
+                kinesis.split_shard(StreamName="flowscope-lambda-logs", ShardToSplit=shard["ShardId"],
+                                    NewStartingHashKey=str(middle))
+                print(f"  {at:.0f} s: split shard {shard['ShardId']}", flush=True)
+
+    if args.kill_at or args.reshard_at:
+        import threading as _threading
+
+        _threading.Thread(target=disturb, daemon=True).start()
 
     received = []
     import threading
@@ -379,7 +454,8 @@ def main():
     watcher.start()
     asyncio.run(receive(args.invocations, 20.0, writer_done, received))
     peaks = [rss_mb(p.pid)[1] for p in pollers]
-    cpu = {"emulator": cpu_seconds(emulator.pid), "pollers": sum(cpu_seconds(p.pid) for p in pollers),
+    cpu = {"emulator": cpu_seconds(emulator.pid),
+           "pollers": sum(cpu_seconds(p.pid) for p in pollers) + killed_cpu[0],
            "client and harness": time.process_time()}
     cpu.update({name: value - services_before[name]
                 for name, value in cpu_by_program(["postgres", "redis-server"]).items()})
@@ -455,6 +531,9 @@ def main():
           f"{pct(99, steady):.2f} s (max {steady[-1] if steady else float('nan'):.2f} s; "
           f"{len(steady):,} invocations, every group busy)")
     print(f"lost / duplicated        {lost} / {duplicates}")
+    flowscope_cpu = cpu["pollers"] + cpu.get("postgres", 0) + cpu.get("redis-server", 0)
+    print(f"Flowscope CPU            {flowscope_cpu * 1000 / max(1, len(first_seen)):.3f} ms per invocation "
+          f"(pollers{' and consumers' if stream_arn else ''} + Postgres + Redis; mode {args.mode})")
     quarters = [rss_during[min(len(rss_during) - 1, i * len(rss_during) // 4)] for i in range(4)] + [
         rss_during[-1]] if rss_during else []
     print(f"poller peak RSS          {', '.join(f'{p:.0f} MB' for p in peaks if p)}; largest "

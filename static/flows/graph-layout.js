@@ -18,6 +18,7 @@
   var ICON = 34, LABEL_GAP = 4, FONT = 12, LINE = 16, LABEL_MAX = 150;
   var CARD_FONT = 13, CARD_TITLE_FONT = 13, CARD_PAD = 10;
   var FRAME_PAD = 14, FRAME_TITLE = 22;
+  var GAP = 12; // between a box that grew and what it pushed aside
 
   var ELK_OPTIONS = {
     "elk.algorithm": "layered",
@@ -154,20 +155,39 @@
     });
   }
 
-  /* Grows box `grown` (its id, old centre and size) to size w×h anchored at its top-left, and
-   * moves the other top-level boxes out of its way. boxes: Map id → {x, y, w, h}, changed in
-   * place. Returns the grown box's new centre. */
+  /* Grows box ``id`` to w×h anchored at its top-left corner, and moves the other top-level
+   * boxes out of its way: everything whose left edge is right of the box's moves right by one
+   * amount, everything whose top is below the box's top moves down by one amount. One shift per
+   * axis keeps every order and every gap between the others (no two come to overlap), and the
+   * amounts are the least that clear the grown box: a group opened where it was open before
+   * moves nothing. boxes: Map id → {x, y, w, h}, changed in place. */
   function growInPlace(boxes, id, w, h) {
-    var old = boxes.get(id), x1 = old.x - old.w / 2, y1 = old.y - old.h / 2;
-    var dx = Math.max(0, w - old.w), dy = Math.max(0, h - old.h), eps = 0.5;
+    var old = boxes.get(id), x1 = old.x - old.w / 2, y1 = old.y - old.h / 2, eps = 0.5;
+    var grown = { x: x1 + w / 2, y: y1 + h / 2, w: w, h: h };
+    var movesX = [], movesY = [], both = [];
+    boxes.forEach(function (box, other) {
+      if (other === id) return;
+      var right = box.x - box.w / 2 >= x1 - eps, below = box.y - box.h / 2 >= y1 - eps;
+      if (right && below) both.push(box); else if (right) movesX.push(box); else if (below) movesY.push(box);
+    });
+    var dx = 0, dy = 0;
+    // Right of it but not below its top: only moving right clears them; likewise below.
+    movesX.forEach(function (box) { if (overlaps(grown, box, GAP)) dx = Math.max(dx, x1 + w + GAP - (box.x - box.w / 2)); });
+    movesY.forEach(function (box) { if (overlaps(grown, box, GAP)) dy = Math.max(dy, y1 + h + GAP - (box.y - box.h / 2)); });
+    // Right of and below its corner: whichever way costs less, unless already clear.
+    both.forEach(function (box) {
+      var moved = { x: box.x + dx, y: box.y + dy, w: box.w, h: box.h };
+      if (!overlaps(grown, moved, GAP)) return;
+      var needX = x1 + w + GAP - (box.x - box.w / 2), needY = y1 + h + GAP - (box.y - box.h / 2);
+      if (needX - dx <= needY - dy) dx = Math.max(dx, needX); else dy = Math.max(dy, needY);
+    });
     boxes.forEach(function (box, other) {
       if (other === id) return;
       if (box.x - box.w / 2 >= x1 - eps) box.x += dx;
       if (box.y - box.h / 2 >= y1 - eps) box.y += dy;
     });
-    var centre = { x: x1 + w / 2, y: y1 + h / 2 };
-    boxes.set(id, { x: centre.x, y: centre.y, w: w, h: h });
-    return centre;
+    boxes.set(id, grown);
+    return { x: grown.x, y: grown.y };
   }
 
   function overlaps(a, b, margin) {

@@ -332,8 +332,9 @@ def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=1
                 LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(finished=True)
                 report.finished = True
                 break
-            # At most READS_PER_SECOND per shard; an idle shard is asked twice a second.
-            pause = (1.0 / READS_PER_SECOND) if records else 0.5
+            # At most READS_PER_SECOND per shard, busy or idle: an idle function shows up within
+            # a quarter second of its records.
+            pause = 1.0 / READS_PER_SECOND
             time.sleep(max(0.0, pause - (time.monotonic() - started)))
     except ShardLost as exc:
         report.error = f"ShardLost: {exc}"

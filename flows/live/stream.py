@@ -45,6 +45,7 @@ SHARD_REFRESH_SECONDS = 30      # ListShards at most this often per stream
 READS_PER_SECOND = 4            # GetRecords per shard (AWS allows 5, shared by all readers)
 RECORDS_PER_READ = 1000
 START_LOOKBACK_SECONDS = 60     # a shard seen for the first time is read from this long ago
+BUSY_ATTEMPTS = 10              # tries at a log group a poll holds before the page stops there
 
 
 # ---------------------------------------------------------------- records (pure)
@@ -86,23 +87,18 @@ def poll_style_events(message):
     return events
 
 
-def runs_by_log_group(decoded):
-    """[(owner, log group, events, last sequence number)] for consecutive records of one group,
-    in record order. ``decoded``: [(sequence number, message or None)]."""
-    runs = []
-    for sequence, message in decoded:
+def by_log_group(decoded):
+    """{(owner, log group): events in record order} of one GetRecords page, groups in the
+    order they first appear, and the number of control messages. ``decoded``: [message or
+    None] in record order."""
+    groups, control = {}, 0
+    for message in decoded:
         if message is None:
-            if runs and runs[-1][1] is None:
-                runs[-1] = (None, None, [], sequence)
-            else:
-                runs.append((None, None, [], sequence))
+            control += 1
             continue
         key = (str(message.get("owner") or ""), str(message.get("logGroup") or ""))
-        if runs and runs[-1][:2] == key:
-            runs[-1] = (key[0], key[1], runs[-1][2] + poll_style_events(message), sequence)
-        else:
-            runs.append((key[0], key[1], poll_style_events(message), sequence))
-    return runs
+        groups.setdefault(key, []).extend(poll_style_events(message))
+    return groups, control
 
 
 # ---------------------------------------------------------------- clients
@@ -241,59 +237,64 @@ class ShardLost(Exception):
 
 
 def apply_records(owner, shard, records, publish_item=None, cursors=None):
-    """Apply GetRecords' records in order, each run of one log group in one transaction with
-    the checkpoint after it. Returns (events, invocations). Raises ShardLost."""
+    """Apply one GetRecords page: each log group's events in one transaction under its lease,
+    the shard's checkpoint (the page's last record) committed with the last group. A consumer
+    that dies halfway reads the page again from the previous checkpoint: what it had applied
+    is skipped by its seen fingerprints, so nothing counts twice. Returns (events,
+    invocations). Raises ShardLost."""
     account_id, region, _ = parse_stream_arn(shard.stream_arn)
     cursors = {} if cursors is None else cursors
     decoded, malformed = [], 0
     for record in records:
         try:
-            decoded.append((record["SequenceNumber"], decode_record(record["Data"])))
+            decoded.append(decode_record(record["Data"]))
         except ValueError as exc:
             malformed += 1
             log.warning("stream %s shard %s: record %s skipped: %s", shard.stream_arn,
                         shard.shard_id, record.get("SequenceNumber"), exc)
-            decoded.append((record["SequenceNumber"], None))
-    events = invocations = 0
-    for owner_account, log_group, run, sequence in runs_by_log_group(decoded):
-        counts = {"records": 1, "malformed": malformed}
-        malformed = 0
-        cursor_id = None
-        if log_group is not None:
-            counts["events"] = len(run)
-            cursor_id = _cursor_for(owner_account or account_id, region, log_group, cursors)
-            if cursor_id is None:
-                counts["skipped"] = len(run)  # not the log group of a function in the graph
+    groups, control = by_log_group(decoded)
+    sequence = records[-1]["SequenceNumber"]
+    counts = {"records": len(records), "malformed": malformed, "control": control,
+              "events": sum(len(events) for events in groups.values()), "skipped": 0}
+    targets = []
+    for (owner_account, log_group), events in groups.items():
+        cursor_id = _cursor_for(owner_account or account_id, region, log_group, cursors)
+        if cursor_id is None or not events:
+            counts["skipped"] += len(events)  # not the log group of a function in the graph
         else:
-            counts["control"] = 1
-        if cursor_id is None or not run:
-            with transaction.atomic():
-                _checkpoint(owner, shard.pk, sequence, counts)
-            continue
-        for attempt in range(10):
-            outcome = apply_events_under_lease(
-                cursor_id, owner, run, publish_item=publish_item, wait=2.0, advance=True,
-                keep_old=True, also=functools.partial(_checkpoint, owner, shard.pk, sequence, counts))
+            targets.append((owner_account or account_id, log_group, cursor_id, events))
+    events_applied = invocations = 0
+    checkpointed = False
+    for index, (owner_account, log_group, cursor_id, events) in enumerate(targets):
+        last = index == len(targets) - 1
+        also = functools.partial(_checkpoint, owner, shard.pk, sequence, counts) if last else None
+        for attempt in range(BUSY_ATTEMPTS):
+            outcome = apply_events_under_lease(cursor_id, owner, events, publish_item=publish_item,
+                                               wait=2.0, advance=True, keep_old=True, also=also)
             if outcome.error != "Busy":
                 break
             time.sleep(0.2 * (attempt + 1))  # a poll holds the group: it is short
         if outcome.error == "Busy":
             raise ShardLost(f"log group {log_group} stayed busy")
         if outcome.error == "Gone":
-            cursors.pop((owner_account or account_id, region, log_group), None)
-            with transaction.atomic():
-                _checkpoint(owner, shard.pk, sequence, {**counts, "skipped": len(run)})
+            cursors.pop((owner_account, region, log_group), None)
+            counts["skipped"] += len(events)
             continue
         if outcome.error:
             raise ShardLost(outcome.error)
-        events += outcome.events
+        checkpointed = checkpointed or last
+        events_applied += outcome.events
         invocations += outcome.invocations
-    return events, invocations
+    if not checkpointed:
+        with transaction.atomic():
+            _checkpoint(owner, shard.pk, sequence, counts)
+    return events_applied, invocations
 
 
-def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=10.0):
-    """Read one leased shard for up to ``max_seconds`` (or until ``stop()``). Never raises
-    for AWS errors: they are recorded on the shard."""
+def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=10.0, flush=None):
+    """Read one leased shard for up to ``max_seconds`` (or until ``stop()``); ``flush()``
+    after each page pushes what it completed. Never raises for AWS errors: they are recorded
+    on the shard."""
     report = ShardReport()
     deadline = time.monotonic() + max_seconds
     cursors = {}
@@ -317,6 +318,8 @@ def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=1
             records = page.get("Records", [])
             if records:
                 events, invocations = apply_records(owner, shard, records, publish_item, cursors)
+                if flush:
+                    flush()
                 report.records += len(records)
                 report.events += events
                 report.invocations += invocations
@@ -361,7 +364,7 @@ def _seq(value):
 _refreshed = {}
 
 
-def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0):
+def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0, flush=None):
     """Refresh shard lists when due, lease one readable shard and read it for a while.
     Returns the ShardReport, or None when no shard was free."""
     streams = settings.FLOWSCOPE["LOG_STREAMS"]
@@ -379,7 +382,7 @@ def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0)
     if shard is None:
         return None
     try:
-        return read_shard(owner, shard, clients.get(shard.stream_arn), publish_item, stop, max_seconds)
+        return read_shard(owner, shard, clients.get(shard.stream_arn), publish_item, stop, max_seconds, flush)
     finally:
         release_shard(owner, shard.pk)
 
@@ -397,7 +400,7 @@ def stream_loop(stop, owner=None, clients=None, publish=None):
     failures = 0
     while not stop():
         try:
-            report = consume_cycle(owner, clients, batcher.add, stop)
+            report = consume_cycle(owner, clients, batcher.add, stop, flush=batcher.flush)
             batcher.flush()
             failures = 0
         except Exception:  # a database or network hiccup: log once, back off, go on

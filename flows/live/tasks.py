@@ -74,7 +74,8 @@ def consume_log_streams(max_seconds=None):
     batcher = PushBatcher(publish)
     invocations = 0
     while time.monotonic() < deadline:
-        report = consume_cycle(owner, clients, batcher.add, max_seconds=max(0.5, deadline - time.monotonic()))
+        report = consume_cycle(owner, clients, batcher.add, max_seconds=max(0.5, deadline - time.monotonic()),
+                               flush=batcher.flush)
         batcher.flush()
         if report is None:
             break

@@ -17,12 +17,12 @@ from flows.live.poller import ensure_cursors, poll_cursor
 from flows.live.stream import (
     StreamClients,
     apply_records,
+    by_log_group,
     claim_shard,
     consume_cycle,
     decode_record,
     refresh_shards,
     release_shard,
-    runs_by_log_group,
 )
 from flows.models import Invocation, LogCursor, LogStreamShard
 
@@ -57,12 +57,14 @@ def test_it_decodes_data_messages_and_skips_control_messages():
             decode_record(bad)
 
 
-def test_it_groups_consecutive_records_of_one_log_group_in_order():
-    a1, a2, b1 = (data_message(g, [(1, f"line {g}")]) for g in ("/a", "/a", "/b"))
-    runs = runs_by_log_group([("1", a1), ("2", a2), ("3", b1), ("4", None), ("5", a1)])
-    assert [(group, len(events), last) for _, group, events, last in runs] == [
-        ("/a", 2, "2"), ("/b", 1, "3"), (None, 0, "4"), ("/a", 1, "5")]
-    assert runs[0][2][0] == {"logStreamName": LOG_STREAM, "timestamp": 1, "message": "line /a", "eventId": "0"}
+def test_it_gathers_a_pages_events_by_log_group_in_record_order():
+    a1, a2, b1 = (data_message(g, [(n, f"line {g} {n}")]) for g, n in (("/a", 1), ("/a", 2), ("/b", 3)))
+    groups, control = by_log_group([a1, b1, None, a2])
+    assert control == 1
+    assert list(groups) == [(ACCOUNT, "/a"), (ACCOUNT, "/b")]
+    assert [e["message"] for e in groups[(ACCOUNT, "/a")]] == ["line /a 1", "line /a 2"]
+    assert groups[(ACCOUNT, "/b")][0] == {"logStreamName": LOG_STREAM, "timestamp": 3, "message": "line /b 3",
+                                          "eventId": "0"}
 
 
 # ---------------------------------------------------------------- against the emulator
@@ -278,3 +280,31 @@ def test_the_celery_task_reads_the_streams(aws, stream):
     # Called as a worker calls it (not eagerly through Celery's machinery).
     assert consume_log_streams.run(max_seconds=2) >= 1
     assert Invocation.objects.filter(function_arn=worker.arn, request_id="r-task").exists()
+
+
+def test_a_page_cut_short_is_read_again_and_nothing_counts_twice(aws, stream, monkeypatch):
+    import flows.live.stream as stream_module
+
+    first, second = add_function("first"), add_function("second")
+    ensure_cursors()
+    for name in ("first", "second"):
+        stream.subscribe(f"/aws/lambda/{name}")
+    put_lines(aws, "/aws/lambda/first", LOG_STREAM, invocation_lines("r-first", now_ms()))
+    put_lines(aws, "/aws/lambda/second", LOG_STREAM, invocation_lines("r-second", now_ms()))
+    # Another worker holds the second group while this page is applied: the first group goes
+    # in, the page stops there, its checkpoint stays where it was.
+    held = LogCursor.objects.get(log_group="/aws/lambda/second")
+    LogCursor.objects.filter(pk=held.pk).update(lease_owner="someone", leased_until=timezone.now() + timedelta(minutes=1))
+    monkeypatch.setattr(stream_module, "BUSY_ATTEMPTS", 1)  # no waiting it out in the test
+    reports = consume(cycles=1)
+    assert reports[0].error.startswith("ShardLost")
+    assert not LogStreamShard.objects.get().sequence_number
+    assert list(Invocation.objects.values_list("request_id", flat=True)) == ["r-first"]
+    # The group comes free; the page is read again from the old checkpoint.
+    LogCursor.objects.filter(pk=held.pk).update(lease_owner="", leased_until=None)
+    monkeypatch.undo()
+    published = []
+    consume(published=published)
+    assert sorted(Invocation.objects.values_list("request_id", flat=True)) == ["r-first", "r-second"]
+    assert [item["request_id"] for item in published] == ["r-second"]
+    assert first.arn != second.arn

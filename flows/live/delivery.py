@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Account, LogCursor, LogStreamShard
@@ -38,9 +39,12 @@ def stream_feeds(account_id, region, max_age=5.0):
     if not settings.FLOWSCOPE["LOG_STREAMS"]:
         return False
     if time.monotonic() - _feeds["at"] > max_age:
-        alive = timezone.now() - timedelta(seconds=ALIVE_SECONDS)
+        now = timezone.now()
+        # Read lately, or being read now (a consumer holds a shard's lease).
+        alive = Q(last_read_at__gte=now - timedelta(seconds=ALIVE_SECONDS)) | Q(
+            leased_until__gt=now, last_read_at__isnull=False)
         arns = LogStreamShard.objects.filter(
-            stream_arn__in=settings.FLOWSCOPE["LOG_STREAMS"], last_read_at__gte=alive
+            alive, stream_arn__in=settings.FLOWSCOPE["LOG_STREAMS"]
         ).values_list("stream_arn", flat=True).distinct()
         _feeds["regions"] = {parse_stream_arn(arn)[:2] for arn in arns}
         _feeds["at"] = time.monotonic()

@@ -45,7 +45,7 @@ SHARD_REFRESH_SECONDS = 30      # ListShards at most this often per stream
 READS_PER_SECOND = 4            # GetRecords per shard (AWS allows 5, shared by all readers)
 RECORDS_PER_READ = 1000
 START_LOOKBACK_SECONDS = 60     # a shard seen for the first time is read from this long ago
-BUSY_ATTEMPTS = 10              # tries at a log group a poll holds before the page stops there
+BUSY_ATTEMPTS = 6               # tries at a log group a poll holds before the page stops there
 
 
 # ---------------------------------------------------------------- records (pure)
@@ -270,7 +270,7 @@ def apply_records(owner, shard, records, publish_item=None, cursors=None):
         also = functools.partial(_checkpoint, owner, shard.pk, sequence, counts) if last else None
         for attempt in range(BUSY_ATTEMPTS):
             outcome = apply_events_under_lease(cursor_id, owner, events, publish_item=publish_item,
-                                               wait=2.0, advance=True, keep_old=True, also=also)
+                                               wait=0.5, advance=True, keep_old=True, also=also)
             if outcome.error != "Busy":
                 break
             time.sleep(0.2 * (attempt + 1))  # a poll holds the group: it is short
@@ -316,6 +316,9 @@ def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=1
                 raise
             report.reads += 1
             records = page.get("Records", [])
+            # Alive as soon as the stream answers (applying a big page takes a while): the
+            # pollers step back on this.
+            LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(last_read_at=timezone.now())
             if records:
                 events, invocations = apply_records(owner, shard, records, publish_item, cursors)
                 if flush:

@@ -13,6 +13,7 @@ from .checks import check_identity
 from .effective import Permissions, Principal
 from .findings import Category, Finding, Severity, sorted_findings
 from .policy import Policy, is_aws_owned, parse_policy
+from .takeover import Target, check_function_takeover, role_power
 from .trust import account_of, check_function_policy, check_role_trust, trusted_principals
 
 SERVICE_LINKED_PATH = "/aws-service-role/"
@@ -135,9 +136,13 @@ def _principals(details, catalogue, functions_by_role):
     return principals
 
 
-def _unused_role(role, principal):
+def _unused_role(role, principal, running):
+    """RoleLastUsed lags by hours (and emulators never set it): a role whose functions
+    Flowscope saw run is in use, whatever IAM says."""
     last_used = role.get("RoleLastUsed")
     if not isinstance(last_used, dict) or last_used.get("LastUsedDate"):
+        return []
+    if running & set(principal.functions):
         return []
     return [Finding(
         principal=principal.arn, functions=list(principal.functions), severity=Severity.LOW,
@@ -216,10 +221,13 @@ def _service_linked(finding):
     return finding
 
 
-def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2):
+def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2, ignore=()):
     """Findings for every principal in the file and every function given.
 
-    `functions`: [{"arn", "role", "resource_policy", "url_auth_type"}] from the synced graph."""
+    `functions`: [{"arn", "role", "resource_policy", "url_auth_type", "aliases", "running"}]
+    from the synced graph ("aliases": those its triggers call; "running": Flowscope saw it
+    run). `ignore`: principals never reported as able to take over a function (Flowscope's
+    own read-only role)."""
     if not isinstance(details, dict):
         finding = Finding(
             principal="(input)", severity=Severity.MEDIUM, category=Category.UNPARSEABLE,
@@ -234,13 +242,15 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
         if _text(function.get("role")):
             functions_by_role[function["role"]].append(function["arn"])
 
+    running = {f["arn"] for f in functions if f.get("running")}
+
     entries = _principals(details, catalogue, functions_by_role)
-    findings, strong, roles_trust = [], {}, {}
+    findings, strong, roles_trust, powers, service_linked = [], {}, {}, {}, set()
     for entity, principal in entries:
         own = check_identity(principal)
         if principal.kind == "role":
             own += check_role_trust(principal.arn, entity.get("AssumeRolePolicyDocument"), principal.functions)
-            own += _unused_role(entity, principal)
+            own += _unused_role(entity, principal, running)
             roles_trust[principal.arn] = trusted_principals(entity.get("AssumeRolePolicyDocument"))
             for finding in own:
                 if finding.category in STRONG and finding.confidence == "high" \
@@ -248,8 +258,16 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
                     strong[principal.arn] = finding.category
         if SERVICE_LINKED_PATH in _text(entity.get("Path")):
             own = [_service_linked(f) for f in own]
+            service_linked.add(principal.arn)
+        if principal.kind == "role":
+            powers[principal.arn] = role_power(own)
         findings += own
     findings += _assume_chains([p for _, p in entries], roles_trust, strong)
+    targets = [Target(arn=f["arn"], role=_text(f.get("role")),
+                      aliases=tuple(sorted({a for a in f.get("aliases") or () if isinstance(a, str) and a})))
+               for f in functions]
+    for finding in check_function_takeover([p for _, p in entries], targets, powers, ignore=ignore):
+        findings.append(_service_linked(finding) if finding.principal in service_linked else finding)
 
     for function in functions:
         findings += check_function_policy(function["arn"], function.get("resource_policy"),

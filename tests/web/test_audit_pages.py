@@ -225,9 +225,13 @@ def test_it_filters_by_category_function_role_and_stack(signed_in, shop):
     by_role = shown(role=shop["worker_role"].arn)
     assert by_role and {p for _, p in by_role} == {shop["worker_role"].arn}
     assert ("service_wildcard", shop["worker_role"].arn) in by_role
-    # A function's findings are those about its role (which lists it) or about itself.
-    assert shown(function=shop["worker"].arn) == by_role
-    assert shown(stack="shop-orders") == shown(role=shop["admin"].arn)
+    # A function's findings are those about its role (which lists it), about itself, and who
+    # may take it over (the admin role may change its code).
+    takeover = ("function_takeover", shop["admin"].arn)
+    assert shown(function=shop["worker"].arn) == by_role | {takeover}
+    assert shown(category="function_takeover", function=shop["worker"].arn) == {takeover}
+    # The admin role's takeover finding is about the fulfilment stack's function, not its own stack.
+    assert shown(stack="shop-orders") == shown(role=shop["admin"].arn) - {takeover}
     assert shown(stack="shop-orders", category="service_wildcard") == set()
     response = signed_in.get("/audit/", {"stack": "shop-orders", "category": "service_wildcard"})
     assert "No finding matches these filters" in text_of(response)
@@ -356,7 +360,13 @@ def test_it_serves_findings_in_the_findings_format_with_filters(signed_in, shop)
     about_worker = signed_in.get("/api/findings/", {"arn": shop["worker"].arn}).json()["findings"]
     assert about_worker and all(shop["worker"].arn in f["functions"] for f in about_worker)
     by_stack = signed_in.get("/api/findings/", {"stack": "shop-fulfilment"}).json()["findings"]
-    assert {f["principal"] for f in by_stack} == {shop["worker_role"].arn}
+    # The fulfilment worker's own role, and the admin role that may change its code.
+    assert {f["principal"] for f in by_stack if f["category"] != "function_takeover"} == {shop["worker_role"].arn}
+    assert {f["principal"] for f in by_stack if f["category"] == "function_takeover"} == {shop["admin"].arn}
+    who = signed_in.get("/api/findings/", {"category": "function_takeover", "function": shop["worker"].arn}).json()
+    assert [(f["principal"], f["category"]) for f in who["findings"]] == [(shop["admin"].arn, "function_takeover")]
+    assert shop["worker"].arn in who["findings"][0]["functions"]
+    assert "lambda:UpdateFunctionCode" in who["findings"][0]["actions"]
     assert signed_in.post("/api/findings/").status_code == 405
 
 

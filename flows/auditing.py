@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .audit import AuditResult, action_data_version, audit_authorization_details
+from .audit.benign import BENIGN_ACTIONS
 from .audit.findings import sorted_findings
 from .models import Account, Edge, Finding, Invocation, InvocationMinute, Resource
 from .vocabulary import NodeType
@@ -86,6 +87,12 @@ def graph_details(account):
     return details, functions
 
 
+def benign_actions():
+    """The known-benign actions in force: FLOWSCOPE_AUDIT_BENIGN_ACTIONS, else the built-in list."""
+    configured = settings.FLOWSCOPE["AUDIT_BENIGN_ACTIONS"]
+    return tuple(BENIGN_ACTIONS) if configured is None else tuple(a.lower() for a in configured)
+
+
 def own_identities(account):
     """Flowscope's own principals: the role it assumes, who it was at the last sync, and the
     roles the periodic sync is configured to assume."""
@@ -103,7 +110,8 @@ def audit_account(account):
     Suppression set by an administrator survives re-audits for as long as the finding is
     still reported; findings no longer reported are deleted."""
     details, functions = graph_details(account)
-    result = audit_authorization_details(details, functions=functions, ignore=own_identities(account))
+    result = audit_authorization_details(details, functions=functions, ignore=own_identities(account),
+                                         benign=benign_actions())
     with transaction.atomic():
         kept = {f.fingerprint: f for f in Finding.objects.select_for_update().filter(account=account)}
         seen = set()

@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,7 +23,8 @@ from .audit import actions as action_db
 from .audit.account import permissions_of
 from .audit.effective import is_any_resource
 from .audit.findings import Category, Severity
-from .auditing import audit_account, graph_details, role_report
+from .audit.benign import BENIGN_ACTIONS
+from .auditing import audit_account, benign_actions, graph_details, role_report
 from .aws.lambda_ import STACK_TAG
 from .models import Account, Finding, Resource
 from .vocabulary import NodeType
@@ -179,7 +181,15 @@ def audit_page(request):
         "action_data": stored_action_data(everything),
         "synced": synced,
         "query": urlencode({k: v for k, v in params.items() if v}),
+        "benign": benign_rows(),
+        "badge_minimum": settings.FLOWSCOPE["AUDIT_BADGE_MIN_SEVERITY"],
     })
+
+
+def benign_rows():
+    """The known-benign actions in force, with why each is benign (when it is a built-in one)."""
+    return [{"action": action_db.canonical(a), "why": BENIGN_ACTIONS.get(a, "added by FLOWSCOPE_AUDIT_BENIGN_ACTIONS")}
+            for a in benign_actions()]
 
 
 @login_required

@@ -9,6 +9,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from . import actions as action_db
+from .benign import BENIGN_ACTIONS, benign_on_any_resource, rollup
 from .checks import check_identity
 from .effective import Permissions, Principal
 from .findings import Category, Finding, Severity, sorted_findings
@@ -103,7 +104,7 @@ def _boundary(entity, catalogue, policies):
     return Permissions([policy])
 
 
-def _principals(details, catalogue, functions_by_role):
+def _principals(details, catalogue, functions_by_role, benign=frozenset()):
     principals = []
     for role in _items(details.get("RoleDetailList")):
         if not _text(role.get("Arn")):
@@ -113,7 +114,7 @@ def _principals(details, catalogue, functions_by_role):
         principals.append((role, Principal(
             arn=role["Arn"], kind="role", permissions=Permissions(policies, boundary),
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)),
-            functions=tuple(sorted(functions_by_role.get(role["Arn"], ()))))))
+            functions=tuple(sorted(functions_by_role.get(role["Arn"], ()))), benign=benign)))
     for user in _items(details.get("UserDetailList")):
         if not _text(user.get("Arn")):
             continue
@@ -131,7 +132,7 @@ def _principals(details, catalogue, functions_by_role):
         boundary = _boundary(user, catalogue, policies)
         principals.append((user, Principal(
             arn=user["Arn"], kind="user", permissions=Permissions(policies, boundary),
-            group_arns=tuple(group_arns),
+            group_arns=tuple(group_arns), benign=benign,
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)))))
     return principals
 
@@ -221,13 +222,15 @@ def _service_linked(finding):
     return finding
 
 
-def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2, ignore=()):
+def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2, ignore=(),
+                                benign=tuple(BENIGN_ACTIONS)):
     """Findings for every principal in the file and every function given.
 
     `functions`: [{"arn", "role", "resource_policy", "url_auth_type", "aliases", "running"}]
     from the synced graph ("aliases": those its triggers call; "running": Flowscope saw it
     run). `ignore`: principals never reported as able to take over a function (Flowscope's
-    own read-only role)."""
+    own read-only role). `benign`: actions rolled up into one info note instead of being
+    reported per principal on Resource "*" (flows.audit.benign)."""
     if not isinstance(details, dict):
         finding = Finding(
             principal="(input)", severity=Severity.MEDIUM, category=Category.UNPARSEABLE,
@@ -244,10 +247,13 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
 
     running = {f["arn"] for f in functions if f.get("running")}
 
-    entries = _principals(details, catalogue, functions_by_role)
-    findings, strong, roles_trust, powers, service_linked = [], {}, {}, {}, set()
+    benign = frozenset(a.lower() for a in benign)
+    entries = _principals(details, catalogue, functions_by_role, benign)
+    findings, strong, roles_trust, powers, service_linked, benign_holders = [], {}, {}, {}, set(), []
     for entity, principal in entries:
         own = check_identity(principal)
+        if benign and not principal.permissions.full_access:  # an admin holds everything anyway
+            benign_holders.append((principal, benign_on_any_resource(principal)))
         if principal.kind == "role":
             own += check_role_trust(principal.arn, entity.get("AssumeRolePolicyDocument"), principal.functions)
             own += _unused_role(entity, principal, running)
@@ -266,6 +272,8 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
     targets = [Target(arn=f["arn"], role=_text(f.get("role")),
                       aliases=tuple(sorted({a for a in f.get("aliases") or () if isinstance(a, str) and a})))
                for f in functions]
+    if note := rollup(benign_holders):
+        findings.append(note)
     for finding in check_function_takeover([p for _, p in entries], targets, powers, ignore=ignore):
         findings.append(_service_linked(finding) if finding.principal in service_linked else finding)
 

@@ -222,3 +222,31 @@ def test_findings_carry_the_findings_format_fields():
     assert all(d["principal"] == role_arn("deployer") and d["functions"] for d in data)
     # One finding per rating of the roles taken over: critical (payments) and low (thumbs).
     assert sorted(d["severity"] for d in data) == ["critical", "low"]
+
+
+# ---------------------------------------------------------------- known-benign grants
+
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+BASIC_POLICY = managed(BASIC_EXECUTION, statement(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]))
+
+
+def test_basic_execution_log_writes_roll_up_into_one_info_note():
+    result = audit(role("a-role", managed=[BASIC_EXECUTION]), role("b-role", managed=[BASIC_EXECUTION]),
+                   policies=[BASIC_POLICY])
+    writes = [f for f in result.findings if f.category == Category.WRITE_ANY_RESOURCE]
+    [note] = writes
+    assert note.severity == Severity.INFO and note.principal == "(known-benign grants)"
+    assert note.resources == [role_arn("a-role"), role_arn("b-role")] and note.functions == []
+    assert note.actions == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def test_other_writes_on_any_resource_are_still_reported_beside_the_benign_ones():
+    result = audit(role("a-role", statement("sqs:SendMessage"), managed=[BASIC_EXECUTION]), policies=[BASIC_POLICY])
+    [finding] = [f for f in result.findings if f.category == Category.WRITE_ANY_RESOURCE and f.principal == role_arn("a-role")]
+    assert finding.actions == ["sqs:SendMessage"] and finding.severity == Severity.MEDIUM
+
+
+def test_an_empty_benign_list_reports_log_writes_per_role_again():
+    result = audit(role("a-role", managed=[BASIC_EXECUTION]), policies=[BASIC_POLICY], benign=())
+    [finding] = [f for f in result.findings if f.category == Category.WRITE_ANY_RESOURCE]
+    assert finding.principal == role_arn("a-role") and finding.severity == Severity.LOW

@@ -379,10 +379,33 @@ def test_it_summarises_open_findings_per_function_and_role_for_the_badges(signed
     add_finding(account, role_arn("quiet-role"), "high", "admin", "admin", suppressed=True,
                 suppressed_reason="accepted")
 
+    add_finding(account, role_arn("logs-role"), "low", "write_any_resource", "logs", functions=[fn])
+
     summary = signed_in.get("/api/findings/summary/").json()
     assert summary[role_arn("billing-role")] == {"count": 1, "max_severity": "medium", "suppressed": 1}
     assert summary[fn] == {"count": 2, "max_severity": "critical", "suppressed": 1}
     assert summary[role_arn("quiet-role")] == {"count": 0, "max_severity": None, "suppressed": 1}
+    # Badges show medium and above by default: a low finding alone badges nothing.
+    assert summary[role_arn("logs-role")] == {"count": 0, "max_severity": None, "suppressed": 0}
+    everything = signed_in.get("/api/findings/summary/", {"min_severity": "low"}).json()
+    assert everything[role_arn("logs-role")] == {"count": 1, "max_severity": "low", "suppressed": 0}
+    assert everything[fn]["count"] == 3
+    assert signed_in.get("/api/findings/summary/", {"min_severity": "severe"}).status_code == 400
+
+
+def test_the_badge_threshold_is_a_setting(signed_in, account, settings):
+    add_finding(account, role_arn("logs-role"), "low", "write_any_resource", "logs")
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "AUDIT_BADGE_MIN_SEVERITY": "low"}
+    summary = signed_in.get("/api/findings/summary/").json()
+    assert summary[role_arn("logs-role")]["count"] == 1
+
+
+def test_the_audit_page_shows_the_known_benign_list_and_it_can_be_changed(signed_in, shop, settings):
+    page = text_of(signed_in.get("/audit/"))
+    assert "logs:PutLogEvents — AWSLambdaBasicExecutionRole" in page and "FLOWSCOPE_AUDIT_BENIGN_ACTIONS" in page
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "AUDIT_BENIGN_ACTIONS": ["sqs:SendMessage"]}
+    page = text_of(signed_in.get("/audit/"))
+    assert "sqs:SendMessage — added by FLOWSCOPE_AUDIT_BENIGN_ACTIONS" in page and "logs:PutLogEvents" not in page
 
 
 # ---------------------------------------------------------------- after a sync, and the admin

@@ -236,11 +236,19 @@ def missing_grants(permissions, policy):
     return missing
 
 
-def summary_rows(summary):
-    """The by-service summary as table rows with one cell per access level, widest first."""
-    rows = [{"service": service, "levels": [levels.get(level, 0) for level in LEVELS],
-             "total": sum(levels.values()), "unknown": levels.get("Unknown", 0)}
-            for service, levels in summary.items()]
+def service_rows(summary, permissions, *, with_actions=True):
+    """Permissions by service, widest first: counts per access level and, unless the role is
+    an administrator (thousands of names nobody reads), the actions themselves."""
+    names = {}
+    if with_actions and permissions is not None:
+        for action in sorted(permissions.actions):
+            names.setdefault(action_db.service_of(action), []).append(action_db.canonical(action))
+    rows = []
+    for service, levels in summary.items():
+        counts = [levels.get(level, 0) for level in LEVELS]
+        rows.append({"service": service, "levels": counts, "total": sum(levels.values()),
+                     "level_text": ", ".join(f"{level} {n}" for level, n in zip(LEVELS, counts, strict=True) if n),
+                     "actions": names.get(service, [])})
     return sorted(rows, key=lambda r: (-r["levels"][-1], -r["levels"][2], r["service"]))
 
 
@@ -282,6 +290,8 @@ def role_page(request, arn):
     stacks = function_stacks(Account.objects.filter(pk=account.pk))
     findings = sorted(report["findings"], key=sort_key)
     functions = Resource.objects.filter(account=account, arn__in=report["functions"]).order_by("name")
+    admin = permissions.full_access if permissions is not None else ""
+    services = service_rows(report["summary"], permissions, with_actions=not admin)
     return render(request, "flows/role.html", {
         "role": role,
         "account": account,
@@ -289,12 +299,18 @@ def role_page(request, arn):
         "policies": [p for p in attributes.get("policies") or [] if isinstance(p, dict)],
         "inline_policies": [p for p in attributes.get("inline_policies") or [] if isinstance(p, dict)],
         "levels": LEVELS,
-        "summary": summary_rows(report["summary"]),
+        "admin": admin,
+        "services": services,
+        "granted_total": len(permissions.actions) if permissions is not None else 0,
         "functions": [{"arn": f.arn, "name": f.name, "url": reverse("node", args=[f.arn]),
                        "stack": stacks.get(f.arn), "reasons": list(dict.fromkeys(report["reasons"].get(f.arn, {}).values()))}
                       for f in functions],
-        "findings": [finding_view(f, stacks) for f in findings],
+        "findings": findings,
+        # Low and info findings wait behind one line: the page leads with the answer.
+        "major_findings": [finding_view(f, stacks) for f in findings if f.severity_rank >= Severity.MEDIUM.rank],
+        "minor_findings": [finding_view(f, stacks) for f in findings if f.severity_rank < Severity.MEDIUM.rank],
         "proposed_json": json.dumps(report["proposed_policy"], indent=2),
+        "download_name": f"{role.name}-least-privilege.json",
         "proposed_statements": len(report["proposed_policy"]["Statement"]),
         "not_evidenced": not_evidenced_rows(report["not_evidenced"]),
         "not_evidenced_total": sum(len(v) for v in report["not_evidenced"].values()),

@@ -37,7 +37,7 @@ LAMBDA_SERVICE = {"lambda.amazonaws.com"}
 POWER = {Category.ADMIN, Category.PRIVILEGE_ESCALATION, Category.DATA_EXFILTRATION,
          Category.CREDENTIALS_EXPOSURE, Category.PERMISSIONS_MANAGEMENT, Category.SERVICE_WILDCARD,
          Category.WRITE_ANY_RESOURCE, Category.INFRASTRUCTURE_MODIFICATION}
-WEAK_ROLE = (Severity.LOW, "holds only narrowly scoped rights")
+WEAK_ROLE = (Severity.LOW, "narrowly scoped")
 UNKNOWN_ROLE = (Severity.MEDIUM, "its permissions could not be read")
 LISTED_FUNCTIONS = 10
 
@@ -142,23 +142,23 @@ class Taker:
     def routes(self, target):
         perms, found = self.perms, []
         if grants := perms.allows(CODE, target.arn):
-            found.append(Route("change its code", {CODE: grants}))
+            found.append(Route("change the code", {CODE: grants}))
         if grants := perms.allows(CONFIGURATION, target.arn):
-            found.append(Route("change its configuration (layers, environment, role)", {CONFIGURATION: grants}))
+            found.append(Route("change the configuration (layers, environment, role)", {CONFIGURATION: grants}))
         if target.aliases:
             qualified = [target.arn] + [f"{target.arn}:{alias}" for alias in target.aliases]
             if grants := _on(perms, ALIAS, qualified):
                 matched = {ALIAS: grants}
                 if published := _on(perms, PUBLISH, qualified):
                     matched[PUBLISH] = published
-                found.append(Route(f"repoint the alias its triggers call ({', '.join(target.aliases)})", matched))
+                found.append(Route(f"repoint the alias triggers call ({', '.join(target.aliases)})", matched))
         qualified = [target.arn] + [f"{target.arn}:{alias}" for alias in target.aliases]
         if grants := _on(perms, PERMISSION, qualified):
-            found.append(Route("let anyone invoke it (add to its resource policy)", {PERMISSION: grants}))
+            found.append(Route("let anyone invoke (add to the resource policy)", {PERMISSION: grants}))
         if target.role and target.role != self.principal.arn and (passed := self._passable(target.role)):
             create, run = self._new_function(target)
             if create and run:
-                found.append(Route("create a function running as its role and run it",
+                found.append(Route("pass the role to a new function and run it",
                                    {PASS_ROLE: passed, CREATE: create, **run}))
         return found
 
@@ -195,10 +195,14 @@ def _finding(principal, severity, entries):
         for route in routes:
             for action, grants in route.matched.items():
                 matched[action] += [g for g in grants if g not in matched[action]]
-    described = [f"{target.name} (role {target.role.rsplit('/', 1)[-1] or 'unknown'}: {why}) — may "
-                 + " or ".join(r.label for r in routes)
-                 for target, routes, why in entries[:LISTED_FUNCTIONS]]
-    more = len(entries) - LISTED_FUNCTIONS
+    labels = list(dict.fromkeys(r.label for _, routes, _ in entries for r in routes))
+    by_role = defaultdict(list)  # functions grouped under their role: far shorter than one line each
+    for target, _, why in entries:
+        by_role[(target.role.rsplit("/", 1)[-1] or "unknown role", why)].append(target.name)
+    described = [f"{role} ({why}): {', '.join(names[:LISTED_FUNCTIONS])}"
+                 + (f" and {len(names) - LISTED_FUNCTIONS} more" if len(names) > LISTED_FUNCTIONS else "")
+                 for (role, why), names in list(by_role.items())[:LISTED_FUNCTIONS]]
+    more = len(by_role) - LISTED_FUNCTIONS
     names = [target.name for target, _, _ in entries]
     certain = all(r.certain for _, routes, _ in entries for r in routes)
     # Unique per principal (the fingerprint): one finding per role rating and certainty.
@@ -206,8 +210,8 @@ def _finding(principal, severity, entries):
         + f" (roles rated {severity}{'' if certain else ', under conditions'})"
     finding = grant_finding(
         principal, Category.FUNCTION_TAKEOVER, severity, title,
-        what=f"This {principal.kind} may change what these functions run or who may call them: "
-             + "; ".join(described) + (f"; and {more} more" if more > 0 else ""),
+        what=f"This {principal.kind} may {' or '.join(labels)} of functions running as these roles: "
+             + "; ".join(described) + (f"; and {more} more roles" if more > 0 else ""),
         why="Whoever changes a function's code or configuration runs code with its execution role, "
             "and whoever edits its resource policy decides who may invoke it.",
         fix="restrict these Lambda actions (and iam:PassRole) to the functions this principal "

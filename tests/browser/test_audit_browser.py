@@ -76,9 +76,24 @@ def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph
     categories = set(page.locator("article.finding").evaluate_all("els => els.map(e => e.dataset.category)"))
     assert categories == {"service_wildcard"}
 
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/audit/?category=admin")
     page.click(f'article[data-principal="{admin_role}"] a.principal-link')
     expect(page.locator("#role-name")).to_have_text("chat-admin-role")
+    # AdministratorAccess: one line says so, and before anything is expanded the page is at
+    # most three screens (it was 56,598 px with every service listed twice).
+    expect(page.locator("#role-admin-line")).to_contain_text("every action on every resource")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height <= 3 * 900, f"the admin role page is {height} px tall"
+    assert not page.locator("#role-services").is_visible()
+    page.fill("#role-service-search", "lambda")
+    expect(page.locator("#role-service-search-status")).to_have_text(re.compile(r"^\d+ of \d{3} services match\.$"))
+    expect(page.locator('#role-services details[data-service="lambda"]')).to_be_visible()
+    expect(page.locator('#role-services details[data-service="s3"]')).to_be_hidden()
+    with page.expect_download() as download:
+        page.click("#role-download")
+    assert download.value.suggested_filename == "chat-admin-role-least-privilege.json"
+    assert json.loads(open(download.value.path()).read())["Version"] == "2012-10-17"
     policy = json.loads(page.locator("#role-proposed-policy").text_content())
     assert policy["Version"] == "2012-10-17"
     assert any("logs:PutLogEvents" in s["Action"] for s in policy["Statement"])

@@ -308,14 +308,45 @@ def test_it_proposes_a_least_privilege_policy_and_compares_it_with_the_grants(si
     evidenced = re.search(r'<table class="not-evidenced" id="role-not-evidenced">(.*?)</table>',
                           response.content.decode(), re.DOTALL).group(1)
     assert "dynamodb" in evidenced and "sqs" not in evidenced
-    # The summary by service and access level, and who uses the role.
-    summary = re.search(r'<table class="permission-summary" id="role-summary">(.*?)</table>',
-                        response.content.decode(), re.DOTALL).group(1)
-    assert re.search(r"<th scope=\"row\">dynamodb</th>", summary)
+    # Permissions by service, collapsed with counts and the actions inside, and who uses the role.
+    services = re.findall(r'<details class="service-permissions" data-service="([^"]+)" data-actions="([^"]*)">',
+                          response.content.decode())
+    assert [s for s, _ in services] == ["dynamodb"] and "dynamodb:PutItem" in services[0][1].split()
+    assert re.search(r"dynamodb</strong> <span class=\"count\">\d+</span>", response.content.decode())
     assert f'href="/node/{shop["worker"].arn}"' in response.content.decode()
     assert "poll its sqs event source" in page
     assert "Copy policy" in page and 'src="/static/flows/audit.js"' in response.content.decode()
     assert "Grants every action of dynamodb:*" in page
+
+
+def test_an_admin_role_page_says_every_action_on_every_resource_in_one_line(signed_in, shop):
+    from urllib.parse import unquote
+
+    response = signed_in.get(f"/roles/{shop['admin'].arn}")
+    body = response.content.decode()
+    line = re.search(r'<p class="role-admin-line" id="role-admin-line">(.*?)</p>', body, re.DOTALL).group(1)
+    assert "every action on every resource" in line
+    # The answer comes first: what the functions need, the proposal, then the comparison.
+    order = [body.index(marker) for marker in ('id="role-admin-line"', 'id="role-functions"', 'id="role-proposed-policy"',
+                                               "Needed but not granted", 'id="role-findings"', 'id="role-services"')]
+    assert order == sorted(order)
+    # Thousands of action names are not written out: each service says "every action".
+    services = re.findall(r'data-service="([^"]+)" data-actions="([^"]*)"', body)
+    assert len(services) > 300 and all(actions == "" for _, actions in services)
+    assert '<details class="service-box" id="role-services-box">' in body  # collapsed
+    download = re.search(r'id="role-download" download="([^"]+)" href="data:application/json;charset=utf-8,([^"]+)"', body)
+    assert download.group(1) == "orders-admin-role-least-privilege.json"
+    proposed = re.search(r'<pre id="role-proposed-policy"[^>]*>(.*?)</pre>', body, re.DOTALL).group(1)
+    assert json.loads(unquote(html.unescape(download.group(2)))) == json.loads(html.unescape(proposed))
+
+
+def test_low_and_info_findings_wait_behind_one_line_on_the_role_page(signed_in, shop):
+    body = signed_in.get(f"/roles/{shop['admin'].arn}").content.decode()
+    minor = re.search(r'<details class="minor-findings" id="role-minor-findings">\s*<summary>(\d+) low and info findings?</summary>(.*?)</details>\s*\n', body, re.DOTALL)
+    major = re.search(r'<div class="findings" id="role-findings">(.*?)</div>', body, re.DOTALL).group(1)
+    assert minor and set(re.findall(r'data-severity="(\w+)"', minor.group(2))) <= {"low", "info"}
+    assert int(minor.group(1)) == len(re.findall(r'<article class="finding', minor.group(2)))
+    assert set(re.findall(r'data-severity="(\w+)"', major)) <= {"critical", "high", "medium"}
 
 
 def test_it_says_plainly_that_last_accessed_data_is_not_collected(signed_in, shop):

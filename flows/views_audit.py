@@ -181,9 +181,20 @@ def audit_page(request):
         "action_data": stored_action_data(everything),
         "synced": synced,
         "query": urlencode({k: v for k, v in params.items() if v}),
+        "takers": takers(findings, params.get("function")),
+        "function_name": short_name(params["function"]) if params.get("function") else "",
         "benign": benign_rows(),
         "badge_minimum": settings.FLOWSCOPE["AUDIT_BADGE_MIN_SEVERITY"],
     })
+
+
+def takers(findings, function):
+    """Who may change `function` (its function_takeover findings), for the function's audit view."""
+    if not function:
+        return None
+    return [{"finding": f, "name": short_name(f.principal),
+             "url": role_url(f.principal) if is_role(f.principal) else None}
+            for f in findings if f.category == Category.FUNCTION_TAKEOVER and function in (f.functions or [])]
 
 
 def benign_rows():

@@ -241,6 +241,18 @@ def test_it_filters_by_category_function_role_and_stack(signed_in, shop):
     assert f'<option value="{shop["worker"].arn}">fulfilment-worker</option>' in page
 
 
+def test_a_functions_audit_view_says_who_can_change_it(signed_in, shop):
+    response = signed_in.get("/audit/", {"function": shop["worker"].arn})
+    box = re.search(r'<section class="takeover-box" id="audit-takeover".*?</section>', response.content.decode(), re.DOTALL).group(0)
+    assert "Who can change fulfilment-worker" in html.unescape(box)
+    assert f'<li data-principal="{shop["admin"].arn}">' in box and f'href="/roles/{shop["admin"].arn}"' in box
+    assert "lambda:UpdateFunctionCode" in box
+    # The admin's own function runs as the admin role: nobody else may change it.
+    other = signed_in.get("/audit/", {"function": shop["orders"].arn}).content.decode()
+    assert 'id="audit-takeover-none"' in other
+    assert 'id="audit-takeover"' not in signed_in.get("/audit/").content.decode()
+
+
 def test_it_explains_each_finding_and_links_its_role_and_functions(signed_in, shop):
     response = signed_in.get("/audit/", {"category": "admin"})
     page = response.content.decode()

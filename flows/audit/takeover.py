@@ -64,10 +64,7 @@ class Target:
 class Route:
     label: str
     matched: dict  # {lower-case action: [Grant]}
-
-    @property
-    def certain(self):
-        return all(any(g.certain_for(a) for g in grants) for a, grants in self.matched.items())
+    certain: bool = True  # every action has a grant without Condition or conditional Deny
 
 
 def role_power(findings):
@@ -110,22 +107,36 @@ def _somewhere(perms, action, prefix):
     return [g for g in perms.grants_for(action) if _reaches_some_function(g, prefix)]
 
 
-def _on(perms, action, arns):
-    grants = []
-    for arn in arns:
-        grants += [g for g in perms.allows(action, arn) if g not in grants]
-    return grants
-
-
 class Taker:
-    """One principal's routes to taking over functions, with its per-prefix and per-role
-    answers cached (thousands of functions share a handful of prefixes and roles)."""
+    """One principal's routes to taking over functions. Its grants and unconditional Denies
+    per action are looked up once, and its per-prefix and per-role answers cached: thousands
+    of functions are checked against the same few statements."""
 
     def __init__(self, principal):
         self.principal = principal
-        self.perms = principal.permissions
-        self._create = {}
-        self._pass = {}
+        self.perms = perms = principal.permissions
+        self._grants, self._denies = {}, {}
+        for action in (CODE, CONFIGURATION, ALIAS, PUBLISH, PERMISSION):
+            # (grant, applies to every resource): most deployers hold "*", which needs no regex.
+            self._grants[action] = [(g, "*" in g.resources and not g.not_resource) for g in perms.grants_for(action)]
+            self._denies[action] = [d for d in perms.denies if action in d.actions and not d.conditional]
+        self._create, self._pass, self._certain = {}, {}, {}
+
+    def _on(self, action, arns):
+        """Grants of `action` reaching one of `arns` (what Permissions.allows answers, for many
+        functions at the cost of a few comparisons each)."""
+        grants = self._grants[action]
+        if not grants:
+            return []
+        found = []
+        for arn in arns:
+            if any(resources_match(d, arn) for d in self._denies[action]):
+                continue
+            for grant, everywhere in grants:
+                if (everywhere or resources_match(grant.statement, arn, variables=True)) \
+                        and not any(grant is g for g in found):
+                    found.append(grant)
+        return found
 
     def _new_function(self, target):
         if target.prefix not in self._create:
@@ -139,27 +150,35 @@ class Taker:
             self._pass[role] = passable_to(self.perms.allows(PASS_ROLE, role), LAMBDA_SERVICE)
         return self._pass[role]
 
+    def _sure(self, matched):
+        """Route certainty, cached: the same few grants come back for thousands of functions."""
+        key = tuple((a, tuple(map(id, grants))) for a, grants in matched.items())
+        if key not in self._certain:
+            self._certain[key] = all(any(g.certain_for(a) for g in grants) for a, grants in matched.items())
+        return self._certain[key]
+
     def routes(self, target):
-        perms, found = self.perms, []
-        if grants := perms.allows(CODE, target.arn):
-            found.append(Route("change the code", {CODE: grants}))
-        if grants := perms.allows(CONFIGURATION, target.arn):
-            found.append(Route("change the configuration (layers, environment, role)", {CONFIGURATION: grants}))
-        if target.aliases:
-            qualified = [target.arn] + [f"{target.arn}:{alias}" for alias in target.aliases]
-            if grants := _on(perms, ALIAS, qualified):
-                matched = {ALIAS: grants}
-                if published := _on(perms, PUBLISH, qualified):
-                    matched[PUBLISH] = published
-                found.append(Route(f"repoint the alias triggers call ({', '.join(target.aliases)})", matched))
-        qualified = [target.arn] + [f"{target.arn}:{alias}" for alias in target.aliases]
-        if grants := _on(perms, PERMISSION, qualified):
-            found.append(Route("let anyone invoke (add to the resource policy)", {PERMISSION: grants}))
+        return [Route(label, matched, self._sure(matched)) for label, matched in self._routes(target)]
+
+    def _routes(self, target):
+        found, unqualified = [], [target.arn]
+        if grants := self._on(CODE, unqualified):
+            found.append(("change the code", {CODE: grants}))
+        if grants := self._on(CONFIGURATION, unqualified):
+            found.append(("change the configuration (layers, environment, role)", {CONFIGURATION: grants}))
+        qualified = unqualified + [f"{target.arn}:{alias}" for alias in target.aliases]
+        if target.aliases and (grants := self._on(ALIAS, qualified)):
+            matched = {ALIAS: grants}
+            if published := self._on(PUBLISH, qualified):
+                matched[PUBLISH] = published
+            found.append((f"repoint the alias triggers call ({', '.join(target.aliases)})", matched))
+        if grants := self._on(PERMISSION, qualified):
+            found.append(("let anyone invoke (add to the resource policy)", {PERMISSION: grants}))
         if target.role and target.role != self.principal.arn and (passed := self._passable(target.role)):
             create, run = self._new_function(target)
             if create and run:
-                found.append(Route("pass the role to a new function and run it",
-                                   {PASS_ROLE: passed, CREATE: create, **run}))
+                found.append(("pass the role to a new function and run it",
+                              {PASS_ROLE: passed, CREATE: create, **run}))
         return found
 
 
@@ -190,12 +209,16 @@ def check_function_takeover(principals, targets, powers, *, ignore=()):
 
 
 def _finding(principal, severity, entries):
-    matched = defaultdict(list)
+    matched, seen = defaultdict(list), set()
     for _, routes, _ in entries:
         for route in routes:
             for action, grants in route.matched.items():
-                matched[action] += [g for g in grants if g not in matched[action]]
+                for grant in grants:
+                    if (action, id(grant)) not in seen:
+                        seen.add((action, id(grant)))
+                        matched[action].append(grant)
     labels = list(dict.fromkeys(r.label for _, routes, _ in entries for r in routes))
+    certain = all(r.certain for _, routes, _ in entries for r in routes)
     by_role = defaultdict(list)  # functions grouped under their role: far shorter than one line each
     for target, _, why in entries:
         by_role[(target.role.rsplit("/", 1)[-1] or "unknown role", why)].append(target.name)
@@ -204,7 +227,6 @@ def _finding(principal, severity, entries):
                  for (role, why), names in list(by_role.items())[:LISTED_FUNCTIONS]]
     more = len(by_role) - LISTED_FUNCTIONS
     names = [target.name for target, _, _ in entries]
-    certain = all(r.certain for _, routes, _ in entries for r in routes)
     # Unique per principal (the fingerprint): one finding per role rating and certainty.
     title = (f"May take over {', '.join(names)}" if len(names) <= 3 else f"May take over {len(names)} functions") \
         + f" (roles rated {severity}{'' if certain else ', under conditions'})"

@@ -19,20 +19,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/noise.sqlite3"
 os.environ.pop("REDIS_URL", None)
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
 
-from flows.auditing import audit_account  # noqa: E402
-from flows.demo.emulator import Emulator  # noqa: E402
-from flows.demo.seed import seed_demo  # noqa: E402
-from flows.models import Finding, Invocation, Resource  # noqa: E402
-from flows.sync import sync_account  # noqa: E402
-from flows.views_audit import concerned, is_function, is_role, short_name  # noqa: E402
+from flows.auditing import audit_account
+from flows.demo.emulator import Emulator
+from flows.demo.seed import seed_demo
+from flows.models import Finding, Invocation, Resource
+from flows.sync import sync_account
+from flows.views_audit import concerned, is_function, is_role, short_name
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 

@@ -21,9 +21,9 @@ from .arns import parse_arn
 from .audit import action_data_version
 from .audit import actions as action_db
 from .audit.account import permissions_of
+from .audit.benign import BENIGN_ACTIONS
 from .audit.effective import is_any_resource
 from .audit.findings import Category, Severity
-from .audit.benign import BENIGN_ACTIONS
 from .auditing import audit_account, benign_actions, graph_details, role_report
 from .aws.lambda_ import STACK_TAG
 from .models import Account, Finding, Resource
@@ -38,6 +38,8 @@ LEVELS = (action_db.LIST, action_db.READ, action_db.WRITE, action_db.TAGGING,
 # An AdministratorAccess role is granted every action there is: the page names a sample per
 # service and the count, not thousands of list items.
 ACTIONS_NAMED_PER_SERVICE = 12
+# A takeover finding can name every function of a large account: the page names the first few.
+FUNCTIONS_LISTED = 20
 
 
 def function_stacks(accounts=None):
@@ -129,6 +131,7 @@ def finding_view(finding, stacks):
     """What the template shows of one finding; the detail's "How to fix" gets its own line."""
     explanation, _, fix = finding.detail.partition(" How to fix: ")
     principal = finding.principal
+    functions = concerned(finding)
     return {
         "finding": finding,
         "explanation": explanation,
@@ -137,7 +140,8 @@ def finding_view(finding, stacks):
         "principal_url": role_url(principal) if is_role(principal)
         else reverse("node", args=[principal]) if is_function(principal) else None,
         "functions": [{"arn": a, "name": short_name(a), "url": reverse("node", args=[a]),
-                       "stack": stacks.get(a)} for a in concerned(finding)],
+                       "stack": stacks.get(a)} for a in functions[:FUNCTIONS_LISTED]],
+        "more_functions": max(0, len(functions) - FUNCTIONS_LISTED),
         "category_label": str(finding.category).replace("_", " "),
     }
 

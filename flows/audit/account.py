@@ -169,8 +169,8 @@ def _can_assume(principal, role_arn, trusted):
     return False, False
 
 
-def _assume_chains(principals, roles_trust, strong_roles):
-    """privilege_escalation findings for principals that reach a privileged role by assuming roles."""
+def _assume_edges(principals, roles_trust):
+    """{principal ARN: [(role ARN, conditional)]}: the roles each principal may assume directly."""
     edges = defaultdict(list)
     for principal in principals:
         for role_arn, trusted in roles_trust.items():
@@ -179,21 +179,66 @@ def _assume_chains(principals, roles_trust, strong_roles):
             ok, conditional = _can_assume(principal, role_arn, trusted)
             if ok:
                 edges[principal.arn].append((role_arn, conditional))
+    return edges
+
+
+def _reachable(edges, start):
+    """{role ARN: [(role ARN, conditional), ...] chain from `start`} over assume-role edges."""
+    seen, queue = {start: []}, deque([start])
+    while queue:
+        current = queue.popleft()
+        for role_arn, conditional in edges.get(current, []):
+            if role_arn not in seen:
+                seen[role_arn] = seen[current] + [(role_arn, conditional)]
+                queue.append(role_arn)
+    del seen[start]
+    return seen
+
+
+def _assume_chains(principals, edges, strong_roles):
+    """privilege_escalation findings for principals that reach a privileged role by assuming roles."""
     findings = []
     for principal in principals:
         if principal.arn in strong_roles and strong_roles[principal.arn] == Category.ADMIN:
             continue
-        seen, queue = {principal.arn: []}, deque([principal.arn])
-        while queue:
-            current = queue.popleft()
-            for role_arn, conditional in edges.get(current, []):
-                if role_arn in seen:
-                    continue
-                seen[role_arn] = seen[current] + [(role_arn, conditional)]
-                queue.append(role_arn)
-                if role_arn in strong_roles:
-                    findings.append(_chain_finding(principal, seen[role_arn], strong_roles[role_arn]))
+        for role_arn, chain in _reachable(edges, principal.arn).items():
+            if role_arn in strong_roles:
+                findings.append(_chain_finding(principal, chain, strong_roles[role_arn]))
     return findings
+
+
+def _takeovers_through_roles(principals, edges, direct, ignore):
+    """function_takeover findings for principals that may assume a role that can take over
+    functions: the role's findings again, under the principal, for the functions it cannot
+    already take over itself (and not its own)."""
+    findings = []
+    for principal in principals:
+        if principal.arn in ignore:
+            continue
+        own = {arn for f in direct.get(principal.arn, ()) for arn in f.functions}
+        for role_arn, chain in _reachable(edges, principal.arn).items():
+            for finding in direct.get(role_arn, ()):
+                functions = [f for f in finding.functions if f not in own and f not in principal.functions]
+                if functions:
+                    findings.append(_via_chain(principal, chain, finding, functions))
+    return findings
+
+
+def _via_chain(principal, chain, finding, functions):
+    conditional = any(c for _, c in chain)
+    explanation, _, fix = finding.detail.partition(" How to fix: ")
+    steps = " -> ".join([principal.arn] + [arn for arn, _ in chain])
+    return Finding(
+        principal=principal.arn, functions=functions, category=Category.FUNCTION_TAKEOVER,
+        severity=finding.severity.lowered() if conditional else finding.severity,
+        title=f"{finding.title}, by assuming {chain[-1][0].rsplit('/', 1)[-1]}",
+        detail=f"This {principal.kind} may assume {chain[-1][0]} ({steps}), and that role "
+               + explanation.replace("This role may ", "may ", 1)
+               + (" Not certain: a trust policy or grant along the way has a Condition." if conditional else "")
+               + " How to fix: remove this principal from the trust policies along the chain, or " + fix,
+        policy=finding.policy, actions=["sts:AssumeRole", *finding.actions],
+        resources=[arn for arn, _ in chain] + finding.resources,
+        confidence="medium" if conditional or finding.confidence != "high" else "high")
 
 
 def _chain_finding(principal, chain, target_category):
@@ -268,14 +313,20 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
         if principal.kind == "role":
             powers[principal.arn] = role_power(own)
         findings += own
-    findings += _assume_chains([p for _, p in entries], roles_trust, strong)
+    principals = [p for _, p in entries]
+    edges = _assume_edges(principals, roles_trust)
+    findings += _assume_chains(principals, edges, strong)
     targets = [Target(arn=f["arn"], role=_text(f.get("role")),
                       aliases=tuple(sorted({a for a in f.get("aliases") or () if isinstance(a, str) and a})))
                for f in functions]
     if note := rollup(benign_holders):
         findings.append(note)
-    for finding in check_function_takeover([p for _, p in entries], targets, powers, ignore=ignore):
-        findings.append(_service_linked(finding) if finding.principal in service_linked else finding)
+    takeovers = check_function_takeover(principals, targets, powers, ignore=ignore)
+    direct = defaultdict(list)
+    for finding in takeovers:
+        direct[finding.principal].append(finding)
+    takeovers += _takeovers_through_roles(principals, edges, direct, set(ignore))
+    findings += [_service_linked(f) if f.principal in service_linked else f for f in takeovers]
 
     for function in functions:
         findings += check_function_policy(function["arn"], function.get("resource_policy"),

@@ -226,10 +226,9 @@ def _finding(principal, severity, entries):
                  + (f" and {len(names) - LISTED_FUNCTIONS} more" if len(names) > LISTED_FUNCTIONS else "")
                  for (role, why), names in list(by_role.items())[:LISTED_FUNCTIONS]]
     more = len(by_role) - LISTED_FUNCTIONS
-    names = [target.name for target, _, _ in entries]
-    # Unique per principal (the fingerprint): one finding per role rating and certainty.
-    title = (f"May take over {', '.join(names)}" if len(names) <= 3 else f"May take over {len(names)} functions") \
-        + f" (roles rated {severity}{'' if certain else ', under conditions'})"
+    # One finding per principal, role rating and certainty; the title names no function so
+    # that its fingerprint (and a suppression) survives functions coming and going.
+    title = f"May take over functions whose roles are rated {severity}" + ("" if certain else ", under conditions")
     finding = grant_finding(
         principal, Category.FUNCTION_TAKEOVER, severity, title,
         what=f"This {principal.kind} may {' or '.join(labels)} of functions running as these roles: "

@@ -250,3 +250,41 @@ def test_an_empty_benign_list_reports_log_writes_per_role_again():
     result = audit(role("a-role", managed=[BASIC_EXECUTION]), policies=[BASIC_POLICY], benign=())
     [finding] = [f for f in result.findings if f.category == Category.WRITE_ANY_RESOURCE]
     assert finding.principal == role_arn("a-role") and finding.severity == Severity.LOW
+
+
+def test_a_takeover_keeps_its_title_when_functions_come_and_go_so_a_suppression_survives():
+    deployer = role("deployer", statement("lambda:UpdateFunctionCode", "*"))
+    before = {f.title for f in takeovers(audit(deployer), role_arn("deployer"))}
+    more = FUNCTIONS + [{"arn": function_arn("resizer"), "role": role_arn("thumbs-role")}]
+    after = takeovers(audit(deployer, functions=more), role_arn("deployer"))
+    assert {f.title for f in after} == before
+    assert function_arn("resizer") in next(f for f in after if f.severity == Severity.LOW).functions
+
+
+# ---------------------------------------------------------------- through roles it may assume
+
+
+def trusting(entry, *principals):
+    entry["AssumeRolePolicyDocument"] = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole"}]}
+    return entry
+
+
+def test_a_principal_that_may_assume_a_deployer_role_takes_over_what_that_role_can():
+    bob = {"UserName": "bob", "Arn": f"arn:aws:iam::{ACCOUNT}:user/bob", "GroupList": [],
+           "UserPolicyList": [], "AttachedManagedPolicies": []}
+    deployer = trusting(role("deployer", statement("lambda:UpdateFunctionCode", function_arn("payments"))), bob["Arn"])
+    result = audit(deployer, users=[bob])
+    [finding] = takeovers(result, bob["Arn"])
+    assert finding.functions == [function_arn("payments")] and finding.severity == Severity.CRITICAL
+    assert finding.title.endswith(", by assuming deployer")
+    assert "sts:AssumeRole" in finding.actions and role_arn("deployer") in finding.resources
+    assert finding.detail.index(f"{bob['Arn']} -> {role_arn('deployer')}") < finding.detail.index("How to fix:")
+
+
+def test_nobody_gains_a_takeover_through_a_role_they_may_not_assume():
+    bob = {"UserName": "bob", "Arn": f"arn:aws:iam::{ACCOUNT}:user/bob", "GroupList": [],
+           "UserPolicyList": [], "AttachedManagedPolicies": []}
+    # Trusting the account root needs the caller's own sts:AssumeRole, which bob lacks.
+    deployer = trusting(role("deployer", statement("lambda:UpdateFunctionCode", "*")), f"arn:aws:iam::{ACCOUNT}:root")
+    assert not takeovers(audit(deployer, users=[bob]), bob["Arn"])

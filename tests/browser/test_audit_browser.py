@@ -1,6 +1,7 @@
 """The audit in a real Chromium: the audit page, a role page and the graph's badges and inspector."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -105,7 +106,7 @@ def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph
     with page.expect_download() as download:
         page.click("#role-download")
     assert download.value.suggested_filename == "chat-admin-role-least-privilege.json"
-    assert json.loads(open(download.value.path()).read())["Version"] == "2012-10-17"
+    assert json.loads(Path(download.value.path()).read_text())["Version"] == "2012-10-17"
     policy = json.loads(page.locator("#role-proposed-policy").text_content())
     assert policy["Version"] == "2012-10-17"
     assert any("logs:PutLogEvents" in s["Action"] for s in policy["Statement"])

@@ -253,6 +253,15 @@ def test_a_functions_audit_view_says_who_can_change_it(signed_in, shop):
     assert 'id="audit-takeover"' not in signed_in.get("/audit/").content.decode()
 
 
+def test_a_finding_about_many_functions_names_the_first_twenty(signed_in, account):
+    many = [function_arn(f"fn{n:02d}") for n in range(25)]
+    add_function(account, "fn00", role_arn("deployer"))
+    add_finding(account, role_arn("deployer"), "low", "function_takeover", "May take over functions", functions=many)
+    body = signed_in.get("/audit/").content.decode()
+    listed = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body.split('id="findings"', 1)[1])).split())
+    assert "fn19" in listed and "fn20" not in listed and "and 5 more" in listed
+
+
 def test_it_explains_each_finding_and_links_its_role_and_functions(signed_in, shop):
     response = signed_in.get("/audit/", {"category": "admin"})
     page = response.content.decode()

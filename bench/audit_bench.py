@@ -7,9 +7,11 @@ only: principals named privesc* or fn* can escalate privileges, fp* cannot. We c
 principal when one of its policies (or its groups' policies) has privilege-escalation findings.
 
     .venv/bin/pip install -e '.[bench]'   # cloudsplaining
-    .venv/bin/python bench/audit_bench.py [--file F] [--runs 3]
+    .venv/bin/python bench/audit_bench.py [--file F] [--runs 3] [--large-only]
 
-Judged by: labelled principals right >= 95 %, and wall time <= 0.5 x cloudsplaining's.
+Judged by: labelled principals right >= 95 %, and wall time <= 0.5 x cloudsplaining's. Then
+it times the audit (in process) of a synthetic account with 2,000 functions and 500
+principals, function_takeover included (issue 12).
 """
 import argparse
 import json
@@ -108,6 +110,130 @@ def run_cloudsplaining(path, runs):
     return seconds, cpu, flagged
 
 
+# ---------------------------------------------------------------- a large synthetic account
+
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+BASIC_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def _document(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _allow(actions, resources="*", **extra):
+    return {"Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+
+
+def large_account(functions=2000, principals=500, seed=12, account="123456789012", region="eu-west-1"):
+    """(authorization details, functions) shaped like a big serverless account: 400 execution
+    roles (five functions each: scoped data access, a few wildcards, two administrators), 40
+    team deployers scoped to their team's functions, 10 CI roles with PassRole + CreateFunction,
+    5 administrators, and users in groups (read-only, or deploying under an MFA condition)."""
+    import random
+
+    rng = random.Random(seed)
+    execution_roles = principals * 4 // 5
+    arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
+    roles, users = [], []
+
+    def role(name, statements=(), managed=(), boundary=None):
+        entry = {"RoleName": name, "Arn": f"arn:aws:iam::{account}:role/{name}", "Path": "/",
+                 "AssumeRolePolicyDocument": LAMBDA_TRUST,
+                 "RolePolicyList": [{"PolicyName": name, "PolicyDocument": _document(*statements)}] if statements else [],
+                 "AttachedManagedPolicies": [{"PolicyName": m.rsplit("/", 1)[-1], "PolicyArn": m} for m in managed],
+                 "RoleLastUsed": {}}
+        if boundary:
+            entry["PermissionsBoundary"] = {"PermissionsBoundaryArn": boundary}
+        roles.append(entry)
+        return entry["Arn"]
+
+    role_arns = []
+    for number in range(execution_roles):
+        table = arn.format("dynamodb", f"table/t{number}")
+        statements = [_allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], table),
+                      _allow(["sqs:SendMessage"], arn.format("sqs", f"q{number}"))]
+        if number % 25 == 0:
+            statements.append(_allow("s3:*", "*"))
+        if number % 40 == 0:
+            statements.append(_allow(["ssm:GetParameter"], "*"))
+        managed = [BASIC_ARN] + ([ADMIN_ARN] if number % 200 == 7 else [])
+        role_arns.append(role(f"exec-{number}", statements, managed))
+    teams = 40
+    boundary = f"arn:aws:iam::{account}:policy/deploy-boundary"
+    for team in range(teams):
+        role(f"deployer-team{team}", [
+            _allow(["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
+                    "lambda:UpdateAlias"], arn.format("lambda", f"function:team{team}-*")),
+            {"Effect": "Deny", "Action": "lambda:UpdateFunctionConfiguration",
+             "Resource": arn.format("lambda", f"function:team{team}-payments*")}],
+            boundary=boundary if team % 4 == 0 else None)
+    for number in range(10):
+        role(f"ci-{number}", [_allow("iam:PassRole", f"arn:aws:iam::{account}:role/exec-{number * 40}*",
+                                     Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
+                              _allow(["lambda:CreateFunction", "lambda:InvokeFunction"], arn.format("lambda", "function:ci-*"))])
+    for number in range(5):
+        role(f"admin-{number}", managed=[ADMIN_ARN])
+    groups = [
+        {"GroupName": "readers", "Arn": f"arn:aws:iam::{account}:group/readers", "GroupPolicyList": [
+            {"PolicyName": "read", "PolicyDocument": _document(_allow(["lambda:Get*", "lambda:List*", "logs:Get*"]))}],
+         "AttachedManagedPolicies": []},
+        {"GroupName": "releasers", "Arn": f"arn:aws:iam::{account}:group/releasers", "GroupPolicyList": [
+            {"PolicyName": "release", "PolicyDocument": _document(_allow(
+                ["lambda:UpdateFunctionCode", "lambda:AddPermission"], "*",
+                Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))}],
+         "AttachedManagedPolicies": []},
+    ]
+    for number in range(principals - len(roles)):
+        users.append({"UserName": f"user{number}", "Arn": f"arn:aws:iam::{account}:user/user{number}",
+                      "GroupList": ["releasers" if number % 10 == 0 else "readers"],
+                      "UserPolicyList": [], "AttachedManagedPolicies": []})
+    policies = [
+        {"PolicyName": "AdministratorAccess", "Arn": ADMIN_ARN, "DefaultVersionId": "v1", "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": True, "Document": _document(_allow("*"))}]},
+        {"PolicyName": "AWSLambdaBasicExecutionRole", "Arn": BASIC_ARN, "DefaultVersionId": "v1", "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": True, "Document": _document(
+                _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]))}]},
+        {"PolicyName": "deploy-boundary", "Arn": boundary, "DefaultVersionId": "v1", "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": True, "Document": _document(_allow(["lambda:UpdateFunctionCode", "lambda:Get*"]))}]},
+    ]
+    function_list = []
+    for number in range(functions):
+        team = number % teams
+        name = f"team{team}-{'payments' if number % 50 == 0 else 'fn'}{number}"
+        function_list.append({"arn": arn.format("lambda", f"function:{name}"), "role": role_arns[number % execution_roles],
+                              "aliases": ["live"] if rng.random() < 0.2 else [], "running": rng.random() < 0.7})
+    details = {"RoleDetailList": roles, "UserDetailList": users, "GroupDetailList": groups, "Policies": policies}
+    return details, function_list
+
+
+def run_large(runs, functions=2000, principals=500):
+    """Best in-process wall time of the whole audit (every category, takeovers included)."""
+    from collections import Counter
+
+    sys.path.insert(0, str(REPO))
+    from flows.audit import audit_authorization_details
+    from flows.audit.actions import database
+
+    database()  # the action database loads once per process whatever is audited: not timed
+    details, function_list = large_account(functions, principals)
+    best, best_cpu, result = None, None, None
+    for _ in range(runs):
+        started, cpu = time.perf_counter(), time.process_time()
+        result = audit_authorization_details(details, functions=function_list)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        best = elapsed if best is None else min(best, elapsed)
+        best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+    counts = Counter(str(f.category) for f in result.findings)
+    takeovers = [f for f in result.findings if str(f.category) == "function_takeover"]
+    print(f"large account: {result.functions} functions, {result.principals} principals "
+          f"({len(details['RoleDetailList'])} roles, {len(details['UserDetailList'])} users): "
+          f"{best:.2f} s wall, {best_cpu:.2f} s CPU (best of {runs}), {len(result.findings)} findings, "
+          f"{len(takeovers)} function_takeover naming {sum(len(f.functions) for f in takeovers)} function entries")
+    print("  by category: " + ", ".join(f"{c} {n}" for c, n in sorted(counts.items())))
+
+
 def grade(truth, flagged):
     right = [arn for arn, escalates in truth.items() if (arn in flagged) == escalates]
     wrong = sorted(set(truth) - set(right))
@@ -118,7 +244,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--file", type=Path, default=default_file())
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--large-only", action="store_true",
+                        help="only time the audit of a 2,000-function account with 500 principals")
     args = parser.parse_args()
+    if args.large_only:
+        run_large(args.runs)
+        return
     details = json.loads(args.file.read_text())
     truth = labels(details)
 
@@ -143,6 +274,7 @@ def main():
         print(f"{name} wrong ({len(wrong)}):")
         for arn in wrong:
             print(f"  {'missed' if truth[arn] else 'false alarm'}: {arn.rsplit('/', 1)[-1]}")
+    run_large(args.runs)
 
 
 if __name__ == "__main__":

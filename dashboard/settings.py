@@ -182,8 +182,34 @@ LOGGING = {
     "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"}},
 }
 
+def envseverity(name, default):
+    value = env(name, default).strip().lower()
+    if value not in SEVERITIES:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a severity (one of {', '.join(SEVERITIES)})")
+    return value
+
+
+def envactions(name):
+    """A comma-separated list of IAM actions, or None when NAME is unset (the built-in list)."""
+    if env(name) is None:
+        return None
+    actions = envlist(name, "")
+    bad = [a for a in actions if not IAM_ACTION.match(a)]
+    if bad:
+        raise ImproperlyConfigured(f"{name}: {', '.join(bad)} not IAM actions like logs:PutLogEvents")
+    return actions
+
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+IAM_ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
+
 # Flowscope's own knobs.
 FLOWSCOPE = {
+    # IAM audit (issue 12). Graph badges show nodes with open findings at or above this severity.
+    "AUDIT_BADGE_MIN_SEVERITY": envseverity("FLOWSCOPE_AUDIT_BADGE_MIN_SEVERITY", "medium"),
+    # Actions held on Resource "*" that are rolled up into one info note instead of a finding
+    # per role; None: the built-in list (flows/audit/benign.py); empty: report them all.
+    "AUDIT_BENIGN_ACTIONS": envactions("FLOWSCOPE_AUDIT_BENIGN_ACTIONS"),
     # Regions synced by the periodic sync (the CLI takes --region).
     "REGIONS": envlist("FLOWSCOPE_REGIONS", env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1"))),
     # Roles assumed for multi-account discovery by the periodic sync (comma separated ARNs).

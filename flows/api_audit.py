@@ -1,5 +1,6 @@
 """The audit's JSON API: stored findings in the flowscope.findings/1 shape, and a per-node
 summary for the graph's badges. Same authentication as the rest of the API."""
+from django.conf import settings
 from django.http import JsonResponse
 
 from .api import api_login_required, require_GET
@@ -45,8 +46,12 @@ def findings(request):
 def findings_summary(request):
     """{ARN: {"count", "max_severity", "suppressed"}} for every role and function with findings.
 
-    "count" and "max_severity" cover open findings only (what a badge shows); "suppressed"
-    counts the rest. A role's finding also counts for each function that uses the role."""
+    "count" and "max_severity" cover open findings at or above ?min_severity= (default
+    FLOWSCOPE_AUDIT_BADGE_MIN_SEVERITY: what a badge shows); "suppressed" counts suppressed
+    ones. A role's finding also counts for each function that uses the role."""
+    minimum = request.GET.get("min_severity", "").strip() or settings.FLOWSCOPE["AUDIT_BADGE_MIN_SEVERITY"]
+    if minimum not in RANK:
+        return JsonResponse({"error": f"min_severity must be one of {', '.join(RANK)}"}, status=400)
     rows, _ = select_findings({"account": request.GET.get("account", "").strip()})
     summary = {}
     for finding in rows:
@@ -57,6 +62,8 @@ def findings_summary(request):
             entry = summary.setdefault(arn, {"count": 0, "max_severity": None, "suppressed": 0})
             if finding.suppressed:
                 entry["suppressed"] += 1
+                continue
+            if RANK[finding.severity] < RANK[minimum]:
                 continue
             entry["count"] += 1
             if entry["max_severity"] is None or RANK[finding.severity] > RANK[entry["max_severity"]]:

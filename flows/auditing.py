@@ -6,11 +6,13 @@ shape of get-account-authorization-details and writes the results back.
 import hashlib
 import re
 
+from django.conf import settings
 from django.db import transaction
 
 from .audit import AuditResult, action_data_version, audit_authorization_details
+from .audit.benign import BENIGN_ACTIONS
 from .audit.findings import sorted_findings
-from .models import Account, Edge, Finding, Resource
+from .models import Account, Edge, Finding, Invocation, InvocationMinute, Resource
 from .vocabulary import NodeType
 
 
@@ -56,14 +58,45 @@ def _function(resource):
                                                                  else None)}
 
 
+def _called_aliases(account):
+    """{function ARN: {alias}} of the aliases its triggers call (edges record the qualifier)."""
+    aliases = {}
+    for target, attributes in Edge.objects.filter(account=account).values_list("target_arn", "attributes"):
+        alias = (attributes or {}).get("alias")
+        if isinstance(alias, str) and alias:
+            aliases.setdefault(target, set()).add(alias)
+    return aliases
+
+
 def graph_details(account):
-    """(authorization details, functions) for one synced account."""
+    """(authorization details, functions) for one synced account. Functions carry the aliases
+    their triggers call and whether Flowscope has seen them run (stored invocations)."""
     roles = [r for r in Resource.objects.filter(account=account, type=NodeType.IAM_ROLE)
              if "policies" in (r.attributes or {}) or "inline_policies" in (r.attributes or {})]
     functions = [_function(r) for r in Resource.objects.filter(account=account, type=NodeType.LAMBDA_FUNCTION)]
+    aliases = _called_aliases(account)
+    arns = [f["arn"] for f in functions]
+    running = set(Invocation.objects.filter(function_arn__in=arns).values_list("function_arn", flat=True)
+                  .distinct()) | set(InvocationMinute.objects.filter(function_arn__in=arns)
+                                     .values_list("function_arn", flat=True).distinct())
+    for function in functions:
+        function["aliases"] = sorted(aliases.get(function["arn"], ()))
+        function["running"] = function["arn"] in running
     details = {"RoleDetailList": [_role_detail(r) for r in roles], "UserDetailList": [],
                "GroupDetailList": [], "Policies": _managed_policies(roles)}
     return details, functions
+
+
+def benign_actions():
+    """The known-benign actions in force: FLOWSCOPE_AUDIT_BENIGN_ACTIONS, else the built-in list."""
+    configured = settings.FLOWSCOPE["AUDIT_BENIGN_ACTIONS"]
+    return tuple(BENIGN_ACTIONS) if configured is None else tuple(a.lower() for a in configured)
+
+
+def own_identities(account):
+    """Flowscope's own principals: the role it assumes, who it was at the last sync, and the
+    roles the periodic sync is configured to assume."""
+    return {arn for arn in (account.role_arn, account.identity_arn, *settings.FLOWSCOPE["ROLE_ARNS"]) if arn}
 
 
 def fingerprint(finding):
@@ -77,7 +110,8 @@ def audit_account(account):
     Suppression set by an administrator survives re-audits for as long as the finding is
     still reported; findings no longer reported are deleted."""
     details, functions = graph_details(account)
-    result = audit_authorization_details(details, functions=functions)
+    result = audit_authorization_details(details, functions=functions, ignore=own_identities(account),
+                                         benign=benign_actions())
     with transaction.atomic():
         kept = {f.fingerprint: f for f in Finding.objects.select_for_update().filter(account=account)}
         seen = set()

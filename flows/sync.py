@@ -40,8 +40,11 @@ def sync_account(regions, role_arn=None, session=None, progress=None, collectors
         raise ValueError("at least one region is needed")
     session = session or make_session(role_arn)
     counter = ApiCallCounter(session)
-    account_id, partition = caller_identity(session)
+    account_id, partition, identity = caller_identity(session)
     account, _ = Account.objects.get_or_create(account_id=account_id)
+    if account.identity_arn != identity:
+        account.identity_arn = identity
+        account.save(update_fields=["identity_arn"])
     if role_arn and account.role_arn != role_arn:
         account.role_arn = role_arn
         account.save(update_fields=["role_arn"])

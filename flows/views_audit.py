@@ -8,6 +8,7 @@ import logging
 from collections import Counter
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,9 +21,10 @@ from .arns import parse_arn
 from .audit import action_data_version
 from .audit import actions as action_db
 from .audit.account import permissions_of
+from .audit.benign import BENIGN_ACTIONS
 from .audit.effective import is_any_resource
 from .audit.findings import Category, Severity
-from .auditing import audit_account, graph_details, role_report
+from .auditing import audit_account, benign_actions, graph_details, role_report
 from .aws.lambda_ import STACK_TAG
 from .models import Account, Finding, Resource
 from .vocabulary import NodeType
@@ -36,6 +38,8 @@ LEVELS = (action_db.LIST, action_db.READ, action_db.WRITE, action_db.TAGGING,
 # An AdministratorAccess role is granted every action there is: the page names a sample per
 # service and the count, not thousands of list items.
 ACTIONS_NAMED_PER_SERVICE = 12
+# A takeover finding can name every function of a large account: the page names the first few.
+FUNCTIONS_LISTED = 20
 
 
 def function_stacks(accounts=None):
@@ -127,6 +131,7 @@ def finding_view(finding, stacks):
     """What the template shows of one finding; the detail's "How to fix" gets its own line."""
     explanation, _, fix = finding.detail.partition(" How to fix: ")
     principal = finding.principal
+    functions = concerned(finding)
     return {
         "finding": finding,
         "explanation": explanation,
@@ -135,7 +140,8 @@ def finding_view(finding, stacks):
         "principal_url": role_url(principal) if is_role(principal)
         else reverse("node", args=[principal]) if is_function(principal) else None,
         "functions": [{"arn": a, "name": short_name(a), "url": reverse("node", args=[a]),
-                       "stack": stacks.get(a)} for a in concerned(finding)],
+                       "stack": stacks.get(a)} for a in functions[:FUNCTIONS_LISTED]],
+        "more_functions": max(0, len(functions) - FUNCTIONS_LISTED),
         "category_label": str(finding.category).replace("_", " "),
     }
 
@@ -179,7 +185,26 @@ def audit_page(request):
         "action_data": stored_action_data(everything),
         "synced": synced,
         "query": urlencode({k: v for k, v in params.items() if v}),
+        "takers": takers(findings, params.get("function")),
+        "function_name": short_name(params["function"]) if params.get("function") else "",
+        "benign": benign_rows(),
+        "badge_minimum": settings.FLOWSCOPE["AUDIT_BADGE_MIN_SEVERITY"],
     })
+
+
+def takers(findings, function):
+    """Who may change `function` (its function_takeover findings), for the function's audit view."""
+    if not function:
+        return None
+    return [{"finding": f, "name": short_name(f.principal),
+             "url": role_url(f.principal) if is_role(f.principal) else None}
+            for f in findings if f.category == Category.FUNCTION_TAKEOVER and function in (f.functions or [])]
+
+
+def benign_rows():
+    """The known-benign actions in force, with why each is benign (when it is a built-in one)."""
+    return [{"action": action_db.canonical(a), "why": BENIGN_ACTIONS.get(a, "added by FLOWSCOPE_AUDIT_BENIGN_ACTIONS")}
+            for a in benign_actions()]
 
 
 @login_required
@@ -226,11 +251,19 @@ def missing_grants(permissions, policy):
     return missing
 
 
-def summary_rows(summary):
-    """The by-service summary as table rows with one cell per access level, widest first."""
-    rows = [{"service": service, "levels": [levels.get(level, 0) for level in LEVELS],
-             "total": sum(levels.values()), "unknown": levels.get("Unknown", 0)}
-            for service, levels in summary.items()]
+def service_rows(summary, permissions, *, with_actions=True):
+    """Permissions by service, widest first: counts per access level and, unless the role is
+    an administrator (thousands of names nobody reads), the actions themselves."""
+    names = {}
+    if with_actions and permissions is not None:
+        for action in sorted(permissions.actions):
+            names.setdefault(action_db.service_of(action), []).append(action_db.canonical(action))
+    rows = []
+    for service, levels in summary.items():
+        counts = [levels.get(level, 0) for level in LEVELS]
+        rows.append({"service": service, "levels": counts, "total": sum(levels.values()),
+                     "level_text": ", ".join(f"{level} {n}" for level, n in zip(LEVELS, counts, strict=True) if n),
+                     "actions": names.get(service, [])})
     return sorted(rows, key=lambda r: (-r["levels"][-1], -r["levels"][2], r["service"]))
 
 
@@ -272,6 +305,8 @@ def role_page(request, arn):
     stacks = function_stacks(Account.objects.filter(pk=account.pk))
     findings = sorted(report["findings"], key=sort_key)
     functions = Resource.objects.filter(account=account, arn__in=report["functions"]).order_by("name")
+    admin = permissions.full_access if permissions is not None else ""
+    services = service_rows(report["summary"], permissions, with_actions=not admin)
     return render(request, "flows/role.html", {
         "role": role,
         "account": account,
@@ -279,12 +314,18 @@ def role_page(request, arn):
         "policies": [p for p in attributes.get("policies") or [] if isinstance(p, dict)],
         "inline_policies": [p for p in attributes.get("inline_policies") or [] if isinstance(p, dict)],
         "levels": LEVELS,
-        "summary": summary_rows(report["summary"]),
+        "admin": admin,
+        "services": services,
+        "granted_total": len(permissions.actions) if permissions is not None else 0,
         "functions": [{"arn": f.arn, "name": f.name, "url": reverse("node", args=[f.arn]),
                        "stack": stacks.get(f.arn), "reasons": list(dict.fromkeys(report["reasons"].get(f.arn, {}).values()))}
                       for f in functions],
-        "findings": [finding_view(f, stacks) for f in findings],
+        "findings": findings,
+        # Low and info findings wait behind one line: the page leads with the answer.
+        "major_findings": [finding_view(f, stacks) for f in findings if f.severity_rank >= Severity.MEDIUM.rank],
+        "minor_findings": [finding_view(f, stacks) for f in findings if f.severity_rank < Severity.MEDIUM.rank],
         "proposed_json": json.dumps(report["proposed_policy"], indent=2),
+        "download_name": f"{role.name}-least-privilege.json",
         "proposed_statements": len(report["proposed_policy"]["Statement"]),
         "not_evidenced": not_evidenced_rows(report["not_evidenced"]),
         "not_evidenced_total": sum(len(v) for v in report["not_evidenced"].values()),

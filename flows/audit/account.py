@@ -9,10 +9,12 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from . import actions as action_db
+from .benign import BENIGN_ACTIONS, benign_on_any_resource, rollup
 from .checks import check_identity
 from .effective import Permissions, Principal
 from .findings import Category, Finding, Severity, sorted_findings
 from .policy import Policy, is_aws_owned, parse_policy
+from .takeover import Target, check_function_takeover, role_power
 from .trust import account_of, check_function_policy, check_role_trust, trusted_principals
 
 SERVICE_LINKED_PATH = "/aws-service-role/"
@@ -102,7 +104,7 @@ def _boundary(entity, catalogue, policies):
     return Permissions([policy])
 
 
-def _principals(details, catalogue, functions_by_role):
+def _principals(details, catalogue, functions_by_role, benign=frozenset()):
     principals = []
     for role in _items(details.get("RoleDetailList")):
         if not _text(role.get("Arn")):
@@ -112,7 +114,7 @@ def _principals(details, catalogue, functions_by_role):
         principals.append((role, Principal(
             arn=role["Arn"], kind="role", permissions=Permissions(policies, boundary),
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)),
-            functions=tuple(sorted(functions_by_role.get(role["Arn"], ()))))))
+            functions=tuple(sorted(functions_by_role.get(role["Arn"], ()))), benign=benign)))
     for user in _items(details.get("UserDetailList")):
         if not _text(user.get("Arn")):
             continue
@@ -130,14 +132,18 @@ def _principals(details, catalogue, functions_by_role):
         boundary = _boundary(user, catalogue, policies)
         principals.append((user, Principal(
             arn=user["Arn"], kind="user", permissions=Permissions(policies, boundary),
-            group_arns=tuple(group_arns),
+            group_arns=tuple(group_arns), benign=benign,
             managed_policy_arns=tuple(p.arn for p in policies if p.arn and not is_aws_owned(p.arn)))))
     return principals
 
 
-def _unused_role(role, principal):
+def _unused_role(role, principal, running):
+    """RoleLastUsed lags by hours (and emulators never set it): a role whose functions
+    Flowscope saw run is in use, whatever IAM says."""
     last_used = role.get("RoleLastUsed")
     if not isinstance(last_used, dict) or last_used.get("LastUsedDate"):
+        return []
+    if running & set(principal.functions):
         return []
     return [Finding(
         principal=principal.arn, functions=list(principal.functions), severity=Severity.LOW,
@@ -163,8 +169,8 @@ def _can_assume(principal, role_arn, trusted):
     return False, False
 
 
-def _assume_chains(principals, roles_trust, strong_roles):
-    """privilege_escalation findings for principals that reach a privileged role by assuming roles."""
+def _assume_edges(principals, roles_trust):
+    """{principal ARN: [(role ARN, conditional)]}: the roles each principal may assume directly."""
     edges = defaultdict(list)
     for principal in principals:
         for role_arn, trusted in roles_trust.items():
@@ -173,21 +179,66 @@ def _assume_chains(principals, roles_trust, strong_roles):
             ok, conditional = _can_assume(principal, role_arn, trusted)
             if ok:
                 edges[principal.arn].append((role_arn, conditional))
+    return edges
+
+
+def _reachable(edges, start):
+    """{role ARN: [(role ARN, conditional), ...] chain from `start`} over assume-role edges."""
+    seen, queue = {start: []}, deque([start])
+    while queue:
+        current = queue.popleft()
+        for role_arn, conditional in edges.get(current, []):
+            if role_arn not in seen:
+                seen[role_arn] = seen[current] + [(role_arn, conditional)]
+                queue.append(role_arn)
+    del seen[start]
+    return seen
+
+
+def _assume_chains(principals, edges, strong_roles):
+    """privilege_escalation findings for principals that reach a privileged role by assuming roles."""
     findings = []
     for principal in principals:
         if principal.arn in strong_roles and strong_roles[principal.arn] == Category.ADMIN:
             continue
-        seen, queue = {principal.arn: []}, deque([principal.arn])
-        while queue:
-            current = queue.popleft()
-            for role_arn, conditional in edges.get(current, []):
-                if role_arn in seen:
-                    continue
-                seen[role_arn] = seen[current] + [(role_arn, conditional)]
-                queue.append(role_arn)
-                if role_arn in strong_roles:
-                    findings.append(_chain_finding(principal, seen[role_arn], strong_roles[role_arn]))
+        for role_arn, chain in _reachable(edges, principal.arn).items():
+            if role_arn in strong_roles:
+                findings.append(_chain_finding(principal, chain, strong_roles[role_arn]))
     return findings
+
+
+def _takeovers_through_roles(principals, edges, direct, ignore):
+    """function_takeover findings for principals that may assume a role that can take over
+    functions: the role's findings again, under the principal, for the functions it cannot
+    already take over itself (and not its own)."""
+    findings = []
+    for principal in principals:
+        if principal.arn in ignore:
+            continue
+        own = {arn for f in direct.get(principal.arn, ()) for arn in f.functions}
+        for role_arn, chain in _reachable(edges, principal.arn).items():
+            for finding in direct.get(role_arn, ()):
+                functions = [f for f in finding.functions if f not in own and f not in principal.functions]
+                if functions:
+                    findings.append(_via_chain(principal, chain, finding, functions))
+    return findings
+
+
+def _via_chain(principal, chain, finding, functions):
+    conditional = any(c for _, c in chain)
+    explanation, _, fix = finding.detail.partition(" How to fix: ")
+    steps = " -> ".join([principal.arn] + [arn for arn, _ in chain])
+    return Finding(
+        principal=principal.arn, functions=functions, category=Category.FUNCTION_TAKEOVER,
+        severity=finding.severity.lowered() if conditional else finding.severity,
+        title=f"{finding.title}, by assuming {chain[-1][0].rsplit('/', 1)[-1]}",
+        detail=f"This {principal.kind} may assume {chain[-1][0]} ({steps}), and that role "
+               + explanation.replace("This role may ", "may ", 1)
+               + (" Not certain: a trust policy or grant along the way has a Condition." if conditional else "")
+               + " How to fix: remove this principal from the trust policies along the chain, or " + fix,
+        policy=finding.policy, actions=["sts:AssumeRole", *finding.actions],
+        resources=[arn for arn, _ in chain] + finding.resources,
+        confidence="medium" if conditional or finding.confidence != "high" else "high")
 
 
 def _chain_finding(principal, chain, target_category):
@@ -216,10 +267,15 @@ def _service_linked(finding):
     return finding
 
 
-def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2):
+def audit_authorization_details(details, *, functions=(), now=None, shared_role_threshold=2, ignore=(),
+                                benign=tuple(BENIGN_ACTIONS)):
     """Findings for every principal in the file and every function given.
 
-    `functions`: [{"arn", "role", "resource_policy", "url_auth_type"}] from the synced graph."""
+    `functions`: [{"arn", "role", "resource_policy", "url_auth_type", "aliases", "running"}]
+    from the synced graph ("aliases": those its triggers call; "running": Flowscope saw it
+    run). `ignore`: principals never reported as able to take over a function (Flowscope's
+    own read-only role). `benign`: actions rolled up into one info note instead of being
+    reported per principal on Resource "*" (flows.audit.benign)."""
     if not isinstance(details, dict):
         finding = Finding(
             principal="(input)", severity=Severity.MEDIUM, category=Category.UNPARSEABLE,
@@ -234,13 +290,18 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
         if _text(function.get("role")):
             functions_by_role[function["role"]].append(function["arn"])
 
-    entries = _principals(details, catalogue, functions_by_role)
-    findings, strong, roles_trust = [], {}, {}
+    running = {f["arn"] for f in functions if f.get("running")}
+
+    benign = frozenset(a.lower() for a in benign)
+    entries = _principals(details, catalogue, functions_by_role, benign)
+    findings, strong, roles_trust, powers, service_linked, benign_holders = [], {}, {}, {}, set(), []
     for entity, principal in entries:
         own = check_identity(principal)
+        if benign and not principal.permissions.full_access:  # an admin holds everything anyway
+            benign_holders.append((principal, benign_on_any_resource(principal)))
         if principal.kind == "role":
             own += check_role_trust(principal.arn, entity.get("AssumeRolePolicyDocument"), principal.functions)
-            own += _unused_role(entity, principal)
+            own += _unused_role(entity, principal, running)
             roles_trust[principal.arn] = trusted_principals(entity.get("AssumeRolePolicyDocument"))
             for finding in own:
                 if finding.category in STRONG and finding.confidence == "high" \
@@ -248,8 +309,24 @@ def audit_authorization_details(details, *, functions=(), now=None, shared_role_
                     strong[principal.arn] = finding.category
         if SERVICE_LINKED_PATH in _text(entity.get("Path")):
             own = [_service_linked(f) for f in own]
+            service_linked.add(principal.arn)
+        if principal.kind == "role":
+            powers[principal.arn] = role_power(own)
         findings += own
-    findings += _assume_chains([p for _, p in entries], roles_trust, strong)
+    principals = [p for _, p in entries]
+    edges = _assume_edges(principals, roles_trust)
+    findings += _assume_chains(principals, edges, strong)
+    targets = [Target(arn=f["arn"], role=_text(f.get("role")),
+                      aliases=tuple(sorted({a for a in f.get("aliases") or () if isinstance(a, str) and a})))
+               for f in functions]
+    if note := rollup(benign_holders):
+        findings.append(note)
+    takeovers = check_function_takeover(principals, targets, powers, ignore=ignore)
+    direct = defaultdict(list)
+    for finding in takeovers:
+        direct[finding.principal].append(finding)
+    takeovers += _takeovers_through_roles(principals, edges, direct, set(ignore))
+    findings += [_service_linked(f) if f.principal in service_linked else f for f in takeovers]
 
     for function in functions:
         findings += check_function_policy(function["arn"], function.get("resource_policy"),

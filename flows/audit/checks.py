@@ -110,7 +110,7 @@ def check_infrastructure(principal):
     privilege asks for, so they are not reported."""
     matched = _by_level(principal.permissions, _infrastructure)
     matched = {a: [g for g in gs if g.broad] for a, gs in matched.items()
-               if not action_db.is_permissions_management(a)}
+               if not action_db.is_permissions_management(a) and a not in principal.benign}
     matched = {a: gs for a, gs in matched.items() if gs}
     if not matched:
         return []
@@ -132,7 +132,7 @@ def check_write_any_resource(principal):
                     and not action_db.is_permissions_management(action) and not _infrastructure(action))
 
     matched = _by_level(principal.permissions, scoped_write)
-    matched = {a: [g for g in gs if g.broad] for a, gs in matched.items()}
+    matched = {a: [g for g in gs if g.broad] for a, gs in matched.items() if a not in principal.benign}
     matched = {a: gs for a, gs in matched.items() if gs}
     if not matched:
         return []

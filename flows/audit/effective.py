@@ -149,6 +149,8 @@ class Principal:
     # Customer managed policies attached directly or through a group (rewritable by it).
     managed_policy_arns: tuple = ()
     functions: tuple = ()  # Lambda functions that run with this role
+    # Known-benign actions (flows.audit.benign): not reported one by one on Resource "*".
+    benign: frozenset = frozenset()
 
     @property
     def name(self):

@@ -204,7 +204,12 @@ def _receiving_services(path):
 
 def _passable(grants, path):
     """PassRole grants whose iam:PassedToService condition (if any) admits the path's service."""
-    wanted = _receiving_services(path)
+    return passable_to(grants, _receiving_services(path))
+
+
+def passable_to(grants, wanted):
+    """PassRole grants whose iam:PassedToService condition (if any) admits one of the
+    service principals in `wanted` (e.g. {"lambda.amazonaws.com"})."""
     kept = []
     for grant in grants:
         admitted = True

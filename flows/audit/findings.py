@@ -19,6 +19,7 @@ class Category(StrEnum):
     CROSS_ACCOUNT = "cross_account"
     UNUSED_PERMISSION = "unused_permission"
     SHARED_ROLE = "shared_role"
+    FUNCTION_TAKEOVER = "function_takeover"
     UNPARSEABLE = "unparseable"
 
 

@@ -58,6 +58,16 @@ class ApiCallCounter:
 
 
 def caller_identity(session):
-    """(account id, partition) of the session's credentials."""
+    """(account id, partition, IAM ARN) of the session's credentials; an assumed-role session
+    gives the role's ARN, so the audit can leave Flowscope's own role out."""
     identity = session.client("sts", config=client_config()).get_caller_identity()
-    return identity["Account"], identity["Arn"].split(":")[1]
+    return identity["Account"], identity["Arn"].split(":")[1], iam_arn(identity["Arn"])
+
+
+def iam_arn(arn):
+    """arn:aws:sts::A:assumed-role/NAME/SESSION -> arn:aws:iam::A:role/NAME; others unchanged."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        name = parts[5].split("/")[1]
+        return f"{parts[0]}:{parts[1]}:iam::{parts[4]}:role/{name}"
+    return arn

@@ -9,6 +9,8 @@ class Account(models.Model):
     account_id = models.CharField(max_length=12, unique=True)
     name = models.CharField(max_length=200, blank=True)
     role_arn = models.CharField(max_length=2048, blank=True)
+    # Who Flowscope was at the last sync (role ARN for an assumed role): never an audit subject.
+    identity_arn = models.CharField(max_length=2048, blank=True)
     regions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

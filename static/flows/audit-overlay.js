@@ -1,5 +1,7 @@
-/* The IAM audit on the graph page: a badge on every function and role with open findings,
- * and the selected node's findings in the inspector.
+/* The IAM audit on the graph page: a badge on every function and role with open findings
+ * (medium and above unless FLOWSCOPE_AUDIT_BADGE_MIN_SEVERITY says otherwise: the summary API
+ * applies it), the selected node's findings in the inspector, and for a function who can
+ * change it (function_takeover findings naming it).
  *
  * graph.js owns the page; this file only uses what it exposes (window.flowscope: cy, state,
  * subscribe) and Cytoscape's own events, so the graph works the same without it. Nothing
@@ -20,6 +22,8 @@
   var COLOURS = { critical: "#8b0000", high: "#d0021b", medium: "#f0b429", low: "#2680c2", info: "#8792a2" };
   var AUDITED_TYPES = { lambda_function: 1, iam_role: 1 };
   var SECTION_ID = "fs-audit-findings";
+  var TAKEOVER_ID = "fs-takeover";
+  var TAKEOVER = "function_takeover";
 
   var summary = {};
   var version = 0; // bumped when the summary reloads, so cached findings are fetched again
@@ -164,21 +168,99 @@
     return p;
   }
 
+  // ------------------------------------------------------------------ who can change a function
+
+  function takersFor(arn) {
+    var key = version + " takeover " + arn;
+    if (!findingsCache.has(key)) {
+      findingsCache.set(key, getJSON(withParams(urls.findings, { category: TAKEOVER, "function": arn }))
+        .then(function (body) { return (body && body.findings) || []; }));
+    }
+    return findingsCache.get(key);
+  }
+
+  function shortName(arn) {
+    var text = String(arn || "");
+    return text.indexOf("/") >= 0 ? text.slice(text.lastIndexOf("/") + 1) : text;
+  }
+
+  function takerItem(finding) {
+    var item = el("li", "fs-audit-item fs-audit-item-" + finding.severity + (finding.suppressed ? " fs-audit-suppressed" : ""));
+    item.dataset.principal = finding.principal;
+    var head = el("div", "fs-audit-item-head");
+    head.appendChild(el("span", "severity-badge severity-" + finding.severity, finding.severity));
+    head.appendChild(document.createTextNode(" "));
+    var who;
+    if (finding.principal.indexOf(":role/") >= 0) {
+      who = el("a", "fs-takeover-principal", shortName(finding.principal));
+      who.href = rolePageUrl(finding.principal);
+    } else {
+      who = el("span", "fs-takeover-principal", shortName(finding.principal));
+    }
+    who.title = finding.principal;
+    head.appendChild(who);
+    if (finding.confidence && finding.confidence !== "high") {
+      head.appendChild(el("span", "fs-muted", " (under conditions)"));
+    }
+    item.appendChild(head);
+    item.appendChild(el("p", "fs-audit-policy fs-takeover-actions", "With " + (finding.actions || []).join(", ")));
+    if (finding.suppressed) {
+      item.appendChild(el("p", "fs-audit-reason", "Suppressed: " + (finding.suppressed_reason || "no reason recorded")));
+    }
+    return item;
+  }
+
+  function fillTakers(box, arn, takers) {
+    while (box.childNodes.length > 1) box.removeChild(box.lastChild);
+    if (!takers.length) {
+      box.appendChild(el("p", "fs-muted", "No synced principal other than its own role may change it."));
+    } else {
+      var list = el("ul", "fs-audit-list fs-takeover-list");
+      takers.forEach(function (f) { list.appendChild(takerItem(f)); });
+      box.appendChild(list);
+    }
+    var more = el("a", "fs-takeover-link", "On its audit view");
+    more.href = withParams(urls.audit, { "function": arn });
+    box.appendChild(el("p", "fs-audit-links", null)).appendChild(more);
+    box.dataset.state = "loaded";
+  }
+
+  function renderTakers(section, arn) {
+    var box = el("div", "fs-takeover");
+    box.id = TAKEOVER_ID;
+    box.dataset.state = "loading";
+    box.appendChild(el("h4", null, "Who can change this function"));
+    box.appendChild(el("p", "fs-muted", "Loading…"));
+    section.appendChild(box);
+    takersFor(arn).then(function (takers) {
+      if (box.isConnected) fillTakers(box, arn, takers);
+    }).catch(function (error) {
+      if (!box.isConnected) return;
+      box.lastChild.textContent = "Could not load who can change it: " + (error.message || error);
+      box.dataset.state = "error";
+    });
+  }
+
   function fill(section, arn, type, findings) {
     while (section.childNodes.length > 1) section.removeChild(section.lastChild);
-    var open = findings.filter(function (f) { return !f.suppressed; }).length;
-    section.firstChild.textContent = "IAM audit (" + open + (findings.length > open ? " + " +
-      (findings.length - open) + " suppressed" : "") + ")";
-    if (!findings.length) {
+    // A function's takeovers are listed under "Who can change this function", not twice.
+    var listed = type === "lambda_function" ? findings.filter(function (f) {
+      return f.category !== TAKEOVER || f.principal === arn;
+    }) : findings;
+    var open = listed.filter(function (f) { return !f.suppressed; }).length;
+    section.firstChild.textContent = "IAM audit (" + open + (listed.length > open ? " + " +
+      (listed.length - open) + " suppressed" : "") + ")";
+    if (!listed.length) {
       section.appendChild(el("p", "fs-muted", "No audit findings."));
     } else {
       var list = el("ul", "fs-audit-list");
       // Most severe first (the API's order), with the suppressed ones after the open ones.
-      var ordered = findings.filter(function (f) { return !f.suppressed; })
-        .concat(findings.filter(function (f) { return f.suppressed; }));
+      var ordered = listed.filter(function (f) { return !f.suppressed; })
+        .concat(listed.filter(function (f) { return f.suppressed; }));
       ordered.forEach(function (f) { list.appendChild(findingItem(f)); });
       section.appendChild(list);
     }
+    if (type === "lambda_function") renderTakers(section, arn);
     section.appendChild(links(arn, type));
     section.dataset.state = "loaded";
   }

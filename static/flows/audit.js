@@ -1,4 +1,5 @@
-/* Audit and role pages: the "Copy policy" button. Everything else on them is server-rendered. */
+/* Audit and role pages: the "Copy policy" button and the role page's service search.
+ * Everything else on them is server-rendered. */
 (function () {
   "use strict";
 
@@ -32,9 +33,31 @@
     }
   }
 
+  // Shows the services whose name or actions contain the query; the list's collapsed box
+  // opens while a query is typed so matches are visible without another click.
+  function filterServices(input) {
+    var list = document.getElementById(input.dataset.filterTarget);
+    if (!list) return;
+    var query = input.value.trim().toLowerCase();
+    var shown = 0, items = list.querySelectorAll(".service-permissions");
+    Array.prototype.forEach.call(items, function (item) {
+      var match = !query || item.dataset.service.toLowerCase().indexOf(query) >= 0 ||
+        (item.dataset.actions || "").toLowerCase().indexOf(query) >= 0;
+      item.hidden = !match;
+      if (match) shown += 1;
+    });
+    var box = list.closest("details");
+    if (box && query) box.open = true;
+    var status = document.getElementById(input.id + "-status");
+    if (status) status.textContent = query ? shown + " of " + items.length + " services match." : "";
+  }
+
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("button[data-copy-target]"), function (button) {
       button.addEventListener("click", function () { copy(button); });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-filter-target]"), function (input) {
+      input.addEventListener("input", function () { filterServices(input); });
     });
   }
 

@@ -101,7 +101,68 @@ def test_it_audits_what_a_sync_of_the_emulator_discovered(aws):
     run = sync_account(["us-east-1"])
     audit_account(run.account)
 
+    assert run.account.identity_arn == aws("sts").get_caller_identity()["Arn"]
     admin = Finding.objects.get(account=run.account, principal=role_arn, category="admin")
     assert admin.policy == "everything" and admin.functions == [function_arn]
     deputy = Finding.objects.get(account=run.account, category="confused_deputy")
     assert deputy.principal == function_arn
+
+
+# ---------------------------------------------------------------- live data and takeover
+
+
+def _add_role(account, name, statements, last_used=None):
+    arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+    Resource.objects.create(account=account, arn=arn, type="iam_role", name=name, origin="iam:global", attributes={
+        "path": "/", "assume_role_policy": LAMBDA_TRUST, "last_used": last_used, "policies": [],
+        "inline_policies": [{"name": name, "document": {"Version": "2012-10-17", "Statement": statements}}]})
+    return arn
+
+
+def test_a_role_whose_functions_flowscope_saw_run_is_in_use_whatever_iam_says(account):
+    from django.utils import timezone
+
+    from flows.models import Invocation
+
+    audit_account(account)
+    assert Finding.objects.filter(category="unused_permission", title="Role has no recorded use").exists()
+    Invocation.objects.create(function_arn=FUNCTIONS[1], request_id="r-1", log_group="/aws/lambda/invoices",
+                              started_at=timezone.now())
+    audit_account(account)
+    assert not Finding.objects.filter(category="unused_permission", title="Role has no recorded use").exists()
+
+
+def test_it_counts_alias_updates_where_a_trigger_calls_the_alias(account):
+    from flows.models import Edge
+
+    releaser = _add_role(account, "releaser", [{"Effect": "Allow", "Action": "lambda:UpdateAlias", "Resource": "*"}])
+    audit_account(account)
+    assert not Finding.objects.filter(category="function_takeover", principal=releaser).exists()
+    queue = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:orders"
+    Edge.objects.create(account=account, source_arn=queue, target_arn=FUNCTIONS[0], kind="sqs", key="esm-1",
+                        origin="lambda:eu-west-1", attributes={"alias": "live", "event_source_arn": queue})
+    audit_account(account)
+    [finding] = Finding.objects.filter(category="function_takeover", principal=releaser)
+    assert finding.functions == [FUNCTIONS[0]] and "(live)" in finding.detail
+
+
+def test_flowscopes_own_roles_never_appear_as_able_to_take_over(account, settings):
+    own = _add_role(account, "flowscope-read", [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}])
+    configured = _add_role(account, "flowscope-other", [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}])
+    account.identity_arn = own
+    account.save()
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "ROLE_ARNS": [configured]}
+    audit_account(account)
+    takers = set(Finding.objects.filter(category="function_takeover").values_list("principal", flat=True))
+    assert own not in takers and configured not in takers
+    account.identity_arn = ""
+    account.save()
+    audit_account(account)
+    assert own in set(Finding.objects.filter(category="function_takeover").values_list("principal", flat=True))
+
+
+def test_an_assumed_role_session_is_recorded_as_its_role():
+    from flows.aws.session import iam_arn
+
+    assert iam_arn(f"arn:aws:sts::{ACCOUNT}:assumed-role/flowscope-read/sync") == f"arn:aws:iam::{ACCOUNT}:role/flowscope-read"
+    assert iam_arn(f"arn:aws:iam::{ACCOUNT}:user/ci") == f"arn:aws:iam::{ACCOUNT}:user/ci"

@@ -1,6 +1,7 @@
 """The audit in a real Chromium: the audit page, a role page and the graph's badges and inspector."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -55,6 +56,18 @@ def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph
     click_node(page, admin_function)
     section = page.locator("#fs-audit-findings")
     expect(section).to_have_attribute("data-state", "loaded")
+    # Who can change chat-admin: the deployer (UpdateFunctionCode on "*"); taking over a
+    # function that runs as an administrator is critical. Its own role is not listed.
+    deployer = f"arn:aws:iam::{account}:role/chat-infra-deployer-role"
+    takers = page.locator("#fs-takeover")
+    expect(takers).to_have_attribute("data-state", "loaded")
+    expect(takers.locator("h4")).to_have_text("Who can change this function")
+    expect(takers.locator(f'li[data-principal="{deployer}"] .severity-badge')).to_have_text("critical")
+    expect(takers.locator(f'li[data-principal="{deployer}"] a.fs-takeover-principal')).to_have_attribute(
+        "href", f"/roles/{deployer}")
+    expect(takers.locator(f'li[data-principal="{deployer}"] .fs-takeover-actions')).to_contain_text("lambda:UpdateFunctionCode")
+    expect(takers.locator(f'li[data-principal="{admin_role}"]')).to_have_count(0)
+    expect(takers.locator("a.fs-takeover-link")).to_have_attribute("href", re.compile(r"/audit/\?function="))
     expect(section.locator(".fs-audit-title").first).to_have_text(re.compile("Administrator access"))
     expect(section.locator(".severity-badge").first).to_have_text("critical")
     expect(section.locator("a.fs-audit-role-link")).to_have_attribute("href", f"/roles/{admin_role}")
@@ -79,9 +92,24 @@ def test_it_audits_the_demo_after_a_sync_and_shows_it_on_the_pages_and_the_graph
     categories = set(page.locator("article.finding").evaluate_all("els => els.map(e => e.dataset.category)"))
     assert categories == {"service_wildcard"}
 
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/audit/?category=admin")
     page.click(f'article[data-principal="{admin_role}"] a.principal-link')
     expect(page.locator("#role-name")).to_have_text("chat-admin-role")
+    # AdministratorAccess: one line says so, and before anything is expanded the page is at
+    # most three screens (it was 56,598 px with every service listed twice).
+    expect(page.locator("#role-admin-line")).to_contain_text("every action on every resource")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height <= 3 * 900, f"the admin role page is {height} px tall"
+    assert not page.locator("#role-services").is_visible()
+    page.fill("#role-service-search", "lambda")
+    expect(page.locator("#role-service-search-status")).to_have_text(re.compile(r"^\d+ of \d{3} services match\.$"))
+    expect(page.locator('#role-services details[data-service="lambda"]')).to_be_visible()
+    expect(page.locator('#role-services details[data-service="s3"]')).to_be_hidden()
+    with page.expect_download() as download:
+        page.click("#role-download")
+    assert download.value.suggested_filename == "chat-admin-role-least-privilege.json"
+    assert json.loads(Path(download.value.path()).read_text())["Version"] == "2012-10-17"
     policy = json.loads(page.locator("#role-proposed-policy").text_content())
     assert policy["Version"] == "2012-10-17"
     assert any("logs:PutLogEvents" in s["Action"] for s in policy["Statement"])
@@ -115,6 +143,11 @@ def test_it_keeps_aws_strings_as_text_in_the_inspectors_audit_section(page, site
         account=account, fingerprint="y", principal=fn["arn"], severity="medium",
         severity_rank=Severity.MEDIUM.rank, category="public_invoke", title="Anyone may invoke it", detail="d")
 
+    Finding.objects.using(site_db).create(
+        account=account, fingerprint="z", principal=arn_of("iam_role", XSS), functions=[fn["arn"]], severity="low",
+        severity_rank=Severity.LOW.rank, category="function_takeover", title="May take over xss-fn", detail="d",
+        actions=[XSS])
+
     page.goto("/")
     wait_ready(page)
     page.wait_for_function("() => window.flowscope.cy && window.flowscope.cy.nodes('.fs-audit').length > 0")
@@ -126,9 +159,12 @@ def test_it_keeps_aws_strings_as_text_in_the_inspectors_audit_section(page, site
     expect(section.locator("h3")).to_have_text("IAM audit (1 + 1 suppressed)")
     expect(section.locator(".fs-audit-title")).to_have_text(["Anyone may invoke it", XSS])
     expect(section.locator(".fs-audit-reason")).to_have_text("Suppressed: " + XSS)
+    expect(section.locator("#fs-takeover .fs-takeover-principal")).to_have_text(XSS)
+    expect(section.locator("#fs-takeover .fs-takeover-actions")).to_have_text("With " + XSS)
 
     click_node(page, quiet["arn"])
     expect(page.locator("#fs-audit-findings")).to_contain_text("No audit findings.")
+    expect(page.locator("#fs-takeover")).to_contain_text("No synced principal other than its own role may change it.")
     page.check("#fs-show-roles")
     page.wait_for_function("arn => window.flowscope.cy.getElementById(arn).length === 1", arg=role["arn"])
     click_node(page, role["arn"])

@@ -225,9 +225,13 @@ def test_it_filters_by_category_function_role_and_stack(signed_in, shop):
     by_role = shown(role=shop["worker_role"].arn)
     assert by_role and {p for _, p in by_role} == {shop["worker_role"].arn}
     assert ("service_wildcard", shop["worker_role"].arn) in by_role
-    # A function's findings are those about its role (which lists it) or about itself.
-    assert shown(function=shop["worker"].arn) == by_role
-    assert shown(stack="shop-orders") == shown(role=shop["admin"].arn)
+    # A function's findings are those about its role (which lists it), about itself, and who
+    # may take it over (the admin role may change its code).
+    takeover = ("function_takeover", shop["admin"].arn)
+    assert shown(function=shop["worker"].arn) == by_role | {takeover}
+    assert shown(category="function_takeover", function=shop["worker"].arn) == {takeover}
+    # The admin role's takeover finding is about the fulfilment stack's function, not its own stack.
+    assert shown(stack="shop-orders") == shown(role=shop["admin"].arn) - {takeover}
     assert shown(stack="shop-orders", category="service_wildcard") == set()
     response = signed_in.get("/audit/", {"stack": "shop-orders", "category": "service_wildcard"})
     assert "No finding matches these filters" in text_of(response)
@@ -235,6 +239,27 @@ def test_it_filters_by_category_function_role_and_stack(signed_in, shop):
     page = response.content.decode()
     assert '<option value="shop-fulfilment">' in page and '<option value="shop-orders" selected>' in page
     assert f'<option value="{shop["worker"].arn}">fulfilment-worker</option>' in page
+
+
+def test_a_functions_audit_view_says_who_can_change_it(signed_in, shop):
+    response = signed_in.get("/audit/", {"function": shop["worker"].arn})
+    box = re.search(r'<section class="takeover-box" id="audit-takeover".*?</section>', response.content.decode(), re.DOTALL).group(0)
+    assert "Who can change fulfilment-worker" in html.unescape(box)
+    assert f'<li data-principal="{shop["admin"].arn}">' in box and f'href="/roles/{shop["admin"].arn}"' in box
+    assert "lambda:UpdateFunctionCode" in box
+    # The admin's own function runs as the admin role: nobody else may change it.
+    other = signed_in.get("/audit/", {"function": shop["orders"].arn}).content.decode()
+    assert 'id="audit-takeover-none"' in other
+    assert 'id="audit-takeover"' not in signed_in.get("/audit/").content.decode()
+
+
+def test_a_finding_about_many_functions_names_the_first_twenty(signed_in, account):
+    many = [function_arn(f"fn{n:02d}") for n in range(25)]
+    add_function(account, "fn00", role_arn("deployer"))
+    add_finding(account, role_arn("deployer"), "low", "function_takeover", "May take over functions", functions=many)
+    body = signed_in.get("/audit/").content.decode()
+    listed = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body.split('id="findings"', 1)[1])).split())
+    assert "fn19" in listed and "fn20" not in listed and "and 5 more" in listed
 
 
 def test_it_explains_each_finding_and_links_its_role_and_functions(signed_in, shop):
@@ -304,14 +329,45 @@ def test_it_proposes_a_least_privilege_policy_and_compares_it_with_the_grants(si
     evidenced = re.search(r'<table class="not-evidenced" id="role-not-evidenced">(.*?)</table>',
                           response.content.decode(), re.DOTALL).group(1)
     assert "dynamodb" in evidenced and "sqs" not in evidenced
-    # The summary by service and access level, and who uses the role.
-    summary = re.search(r'<table class="permission-summary" id="role-summary">(.*?)</table>',
-                        response.content.decode(), re.DOTALL).group(1)
-    assert re.search(r"<th scope=\"row\">dynamodb</th>", summary)
+    # Permissions by service, collapsed with counts and the actions inside, and who uses the role.
+    services = re.findall(r'<details class="service-permissions" data-service="([^"]+)" data-actions="([^"]*)">',
+                          response.content.decode())
+    assert [s for s, _ in services] == ["dynamodb"] and "dynamodb:PutItem" in services[0][1].split()
+    assert re.search(r"dynamodb</strong> <span class=\"count\">\d+</span>", response.content.decode())
     assert f'href="/node/{shop["worker"].arn}"' in response.content.decode()
     assert "poll its sqs event source" in page
     assert "Copy policy" in page and 'src="/static/flows/audit.js"' in response.content.decode()
     assert "Grants every action of dynamodb:*" in page
+
+
+def test_an_admin_role_page_says_every_action_on_every_resource_in_one_line(signed_in, shop):
+    from urllib.parse import unquote
+
+    response = signed_in.get(f"/roles/{shop['admin'].arn}")
+    body = response.content.decode()
+    line = re.search(r'<p class="role-admin-line" id="role-admin-line">(.*?)</p>', body, re.DOTALL).group(1)
+    assert "every action on every resource" in line
+    # The answer comes first: what the functions need, the proposal, then the comparison.
+    order = [body.index(marker) for marker in ('id="role-admin-line"', 'id="role-functions"', 'id="role-proposed-policy"',
+                                               "Needed but not granted", 'id="role-findings"', 'id="role-services"')]
+    assert order == sorted(order)
+    # Thousands of action names are not written out: each service says "every action".
+    services = re.findall(r'data-service="([^"]+)" data-actions="([^"]*)"', body)
+    assert len(services) > 300 and all(actions == "" for _, actions in services)
+    assert '<details class="service-box" id="role-services-box">' in body  # collapsed
+    download = re.search(r'id="role-download" download="([^"]+)" href="data:application/json;charset=utf-8,([^"]+)"', body)
+    assert download.group(1) == "orders-admin-role-least-privilege.json"
+    proposed = re.search(r'<pre id="role-proposed-policy"[^>]*>(.*?)</pre>', body, re.DOTALL).group(1)
+    assert json.loads(unquote(html.unescape(download.group(2)))) == json.loads(html.unescape(proposed))
+
+
+def test_low_and_info_findings_wait_behind_one_line_on_the_role_page(signed_in, shop):
+    body = signed_in.get(f"/roles/{shop['admin'].arn}").content.decode()
+    minor = re.search(r'<details class="minor-findings" id="role-minor-findings">\s*<summary>(\d+) low and info findings?</summary>(.*?)</details>\s*\n', body, re.DOTALL)
+    major = re.search(r'<div class="findings" id="role-findings">(.*?)</div>', body, re.DOTALL).group(1)
+    assert minor and set(re.findall(r'data-severity="(\w+)"', minor.group(2))) <= {"low", "info"}
+    assert int(minor.group(1)) == len(re.findall(r'<article class="finding', minor.group(2)))
+    assert set(re.findall(r'data-severity="(\w+)"', major)) <= {"critical", "high", "medium"}
 
 
 def test_it_says_plainly_that_last_accessed_data_is_not_collected(signed_in, shop):
@@ -356,7 +412,13 @@ def test_it_serves_findings_in_the_findings_format_with_filters(signed_in, shop)
     about_worker = signed_in.get("/api/findings/", {"arn": shop["worker"].arn}).json()["findings"]
     assert about_worker and all(shop["worker"].arn in f["functions"] for f in about_worker)
     by_stack = signed_in.get("/api/findings/", {"stack": "shop-fulfilment"}).json()["findings"]
-    assert {f["principal"] for f in by_stack} == {shop["worker_role"].arn}
+    # The fulfilment worker's own role, and the admin role that may change its code.
+    assert {f["principal"] for f in by_stack if f["category"] != "function_takeover"} == {shop["worker_role"].arn}
+    assert {f["principal"] for f in by_stack if f["category"] == "function_takeover"} == {shop["admin"].arn}
+    who = signed_in.get("/api/findings/", {"category": "function_takeover", "function": shop["worker"].arn}).json()
+    assert [(f["principal"], f["category"]) for f in who["findings"]] == [(shop["admin"].arn, "function_takeover")]
+    assert shop["worker"].arn in who["findings"][0]["functions"]
+    assert "lambda:UpdateFunctionCode" in who["findings"][0]["actions"]
     assert signed_in.post("/api/findings/").status_code == 405
 
 
@@ -369,10 +431,33 @@ def test_it_summarises_open_findings_per_function_and_role_for_the_badges(signed
     add_finding(account, role_arn("quiet-role"), "high", "admin", "admin", suppressed=True,
                 suppressed_reason="accepted")
 
+    add_finding(account, role_arn("logs-role"), "low", "write_any_resource", "logs", functions=[fn])
+
     summary = signed_in.get("/api/findings/summary/").json()
     assert summary[role_arn("billing-role")] == {"count": 1, "max_severity": "medium", "suppressed": 1}
     assert summary[fn] == {"count": 2, "max_severity": "critical", "suppressed": 1}
     assert summary[role_arn("quiet-role")] == {"count": 0, "max_severity": None, "suppressed": 1}
+    # Badges show medium and above by default: a low finding alone badges nothing.
+    assert summary[role_arn("logs-role")] == {"count": 0, "max_severity": None, "suppressed": 0}
+    everything = signed_in.get("/api/findings/summary/", {"min_severity": "low"}).json()
+    assert everything[role_arn("logs-role")] == {"count": 1, "max_severity": "low", "suppressed": 0}
+    assert everything[fn]["count"] == 3
+    assert signed_in.get("/api/findings/summary/", {"min_severity": "severe"}).status_code == 400
+
+
+def test_the_badge_threshold_is_a_setting(signed_in, account, settings):
+    add_finding(account, role_arn("logs-role"), "low", "write_any_resource", "logs")
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "AUDIT_BADGE_MIN_SEVERITY": "low"}
+    summary = signed_in.get("/api/findings/summary/").json()
+    assert summary[role_arn("logs-role")]["count"] == 1
+
+
+def test_the_audit_page_shows_the_known_benign_list_and_it_can_be_changed(signed_in, shop, settings):
+    page = text_of(signed_in.get("/audit/"))
+    assert "logs:PutLogEvents — AWSLambdaBasicExecutionRole" in page and "FLOWSCOPE_AUDIT_BENIGN_ACTIONS" in page
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "AUDIT_BENIGN_ACTIONS": ["sqs:SendMessage"]}
+    page = text_of(signed_in.get("/audit/"))
+    assert "sqs:SendMessage — added by FLOWSCOPE_AUDIT_BENIGN_ACTIONS" in page and "logs:PutLogEvents" not in page
 
 
 # ---------------------------------------------------------------- after a sync, and the admin

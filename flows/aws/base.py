@@ -11,7 +11,8 @@ NOT_FOUND_CODES = frozenset({
     "ResourceNotFoundException", "NotFoundException", "NotFound", "NoSuchBucket",
     "NoSuchEntity", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
     "RepositoryDoesNotExistException", "LoadBalancerNotFound", "ListenerNotFound",
-    "TargetGroupNotFound", "ResourceNotFound",
+    "TargetGroupNotFound", "ResourceNotFound", "StateMachineDoesNotExist", "RuleSetDoesNotExist",
+    "RuleDoesNotExist",
 })
 ACCESS_DENIED_CODES = frozenset({
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",

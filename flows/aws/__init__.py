@@ -20,6 +20,7 @@ from . import (
     s3,
     sns,
     sqs,
+    stepfunctions,
 )
 
 
@@ -47,4 +48,5 @@ COLLECTORS = (
     Collector("elbv2", elbv2.collect),
     Collector("codecommit", codecommit.collect),
     Collector("events", events.collect),
+    Collector("stepfunctions", stepfunctions.collect),
 )

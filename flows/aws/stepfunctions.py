@@ -8,9 +8,13 @@ function ARN as the Resource itself, and nested executions (``states:startExecut
 import json
 import re
 
+from botocore.exceptions import ClientError
+
 from ..arns import node_identity, parse_arn, split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node
+from .base import EdgeRecord, Node, is_not_found
+
+STACK_TAG = "aws:cloudformation:stack-name"
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 START_EXECUTION = "arn:aws:states:::states:startExecution"
@@ -29,6 +33,12 @@ def describe_state_machine(client, arn):
     response = client.describe_state_machine(stateMachineArn=arn)
     response.pop("ResponseMetadata", None)
     return response
+
+
+def get_tags(client, arn):
+    # One call per state machine: state machines are few beside functions, and the stack tag
+    # puts each in its stack on the graph's overview.
+    return {t["key"]: t["value"] for t in client.list_tags_for_resource(resourceArn=arn).get("tags", [])}
 
 
 def resolve_function_name(value, partition, region, account):
@@ -100,9 +110,10 @@ def task_target(state, partition, region, account):
     return None
 
 
-def transform_state_machine(described, partition, region, account):
+def transform_state_machine(described, partition, region, account, tags=None):
     """(node, edges, problems) for one described state machine."""
     arn = described["stateMachineArn"]
+    tags = tags or {}
     logging = described.get("loggingConfiguration") or {}
     attributes = {
         "type": described.get("type"),
@@ -113,6 +124,8 @@ def transform_state_machine(described, partition, region, account):
         "logging_level": logging.get("level"),
         "tracing": bool((described.get("tracingConfiguration") or {}).get("enabled")),
         "query_language": None,
+        "tags": tags,
+        "stack": tags.get(STACK_TAG),
     }
     edges, problems = [], []
     try:
@@ -167,7 +180,13 @@ def collect(ctx):
                                      resource=machine["stateMachineArn"])
         if described is None:
             continue  # deleted since it was listed
-        node, edges, problems = transform_state_machine(described, ctx.partition, ctx.region, ctx.account)
+        try:
+            tags = get_tags(client, machine["stateMachineArn"])
+        except ClientError as exc:
+            if not is_not_found(exc):
+                ctx.warn(exc, resource=machine["stateMachineArn"])
+            tags = {}
+        node, edges, problems = transform_state_machine(described, ctx.partition, ctx.region, ctx.account, tags)
         for problem in problems:
             ctx.note("UnresolvedTask", problem, resource=node.arn)
         ctx.add([node], edges)

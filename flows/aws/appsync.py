@@ -2,11 +2,9 @@
 
 AppSync calls the function through the data source's service role, not through the function's
 resource policy, so these edges carry the role instead of a ``permitted`` verdict."""
-from botocore.exceptions import ClientError
-
 from ..arns import split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node, is_not_found
+from .base import EdgeRecord, Node
 
 STACK_TAG = "aws:cloudformation:stack-name"
 
@@ -50,12 +48,9 @@ def collect(ctx):
     client = ctx.client("appsync")
     for api in get_graphql_apis(client):
         node = transform_api(api, ctx.region, ctx.account)
-        try:
-            sources = get_data_sources(client, api["apiId"])
-        except ClientError as exc:
-            if is_not_found(exc):
-                continue
-            ctx.warn(exc, resource=node.arn)
+        sources, refused = ctx.read(get_data_sources, client, api["apiId"], resource=node.arn)
+        if sources is None and not refused:
+            continue  # deleted since it was listed
+        if refused:
             node.attributes["data_sources_unavailable"] = True
-            sources = []
-        ctx.add([node], transform_data_sources(node.arn, sources))
+        ctx.add([node], transform_data_sources(node.arn, sources or []))

@@ -101,6 +101,18 @@ class CollectContext:
                 return None
             raise
 
+    def read(self, fn, *args, resource=None, **kwargs):
+        """(result, refused) of one per-resource read: (None, False) when the resource vanished
+        meanwhile (skip it), (None, True) when the read failed (warned; the caller marks what
+        is missing and carries on)."""
+        try:
+            return fn(*args, **kwargs), False
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None, False
+            self.warn(exc, resource=resource)
+            return None, True
+
     def arn(self, service, resource, region=None):
         region = self.region if region is None else region
         return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"

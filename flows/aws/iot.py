@@ -1,9 +1,7 @@
 """IoT topic rules whose actions (or error action) invoke a Lambda function."""
-from botocore.exceptions import ClientError
-
 from ..arns import split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node, is_not_found
+from .base import EdgeRecord, Node
 
 
 def get_topic_rules(client):
@@ -47,14 +45,10 @@ def collect(ctx):
     """IoT topic rules and the functions their actions invoke."""
     client = ctx.client("iot")
     for listed in get_topic_rules(client):
-        try:
-            rule = get_topic_rule(client, listed["ruleName"])
-        except ClientError as exc:
-            if is_not_found(exc):
-                continue
-            ctx.warn(exc, resource=listed.get("ruleArn"))
-            rule = None
+        rule, refused = ctx.read(get_topic_rule, client, listed["ruleName"], resource=listed.get("ruleArn"))
+        if rule is None and not refused:
+            continue  # deleted since it was listed
         node, edges = transform_topic_rule(listed, rule or {}, ctx.region, ctx.account)
-        if rule is None:
+        if refused:
             node.attributes["actions_unavailable"] = True
         ctx.add([node], edges)

@@ -4,11 +4,9 @@ There is no account-wide listing of filters: DescribeSubscriptionFilters is aske
 group (a log group holds at most two). Only log groups with a filter become nodes, so the
 graph does not gain one node per function's own log group.
 """
-from botocore.exceptions import ClientError
-
 from ..arns import log_group_arn, node_identity, split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import EdgeRecord, Node, is_not_found
+from .base import EdgeRecord, Node
 
 PAGE_SIZE = 50  # DescribeLogGroups' maximum
 
@@ -58,12 +56,7 @@ def collect(ctx):
     """CloudWatch log groups with subscription filters, and where each filter delivers."""
     client = ctx.client("logs")
     for group in get_log_groups(client):
-        try:
-            filters = get_subscription_filters(client, group["logGroupName"])
-        except ClientError as exc:
-            if not is_not_found(exc):
-                ctx.warn(exc, resource=group.get("arn"))
-            continue
+        filters, _ = ctx.read(get_subscription_filters, client, group["logGroupName"], resource=group.get("arn"))
         if not filters:
             continue
         node, edges = transform_log_group(group, filters, ctx.partition, ctx.region, ctx.account)

@@ -29,7 +29,6 @@ def workflow_graph():
 
 
 def test_it_draws_urls_and_state_machines_and_shows_alias_routing_on_the_trigger(page, site_db):
-    nodes, _ = workflow_graph()
     insert_graph(site_db, *workflow_graph())
     page.goto("/")
     expect(page.locator("#fs-graph")).to_have_attribute("data-state", re.compile("ready"), timeout=30000)

@@ -46,3 +46,12 @@ def test_it_draws_urls_and_state_machines_and_shows_alias_routing_on_the_trigger
     assert any(i.endswith("icons/lambda_function_url.svg") for i in icons)
     assert any(i.endswith("icons/stepfunctions_state_machine.svg") for i in icons)
     assert page.errors == []
+
+
+@pytest.mark.parametrize("arn,name", [(URL, "abcdefghijklmnop.lambda-url.us-east-1.on.aws"), (MACHINE, "checkout")])
+def test_a_url_or_state_machine_has_a_deep_link_too(page, site_db, arn, name):
+    insert_graph(site_db, *workflow_graph())
+    page.goto("/node/" + arn)
+    expect(page.locator("#fs-graph")).to_have_attribute("data-state", re.compile("ready"), timeout=30000)
+    expect(page.locator("#fs-inspector-name")).to_have_text(name)
+    assert page.evaluate("() => window.flowscope.cy.$(':selected').id()") == arn

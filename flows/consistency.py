@@ -205,6 +205,8 @@ def check_trigger_permissions(builder):
             if qualifier not in policies:
                 edge.attributes["permitted"] = None
                 edge.attributes["permission_note"] = (
+                    f"the policy of {qualifier} was not read: the aliases could not be listed "
+                    f"({node.attributes['aliases_error']})" if node.attributes.get("aliases_error") else
                     f"the policy of {qualifier} was not read: it is not an alias of this function "
                     "(a version, or an alias deleted since)")
                 continue

@@ -45,6 +45,8 @@ def transform_data_sources(api_arn, sources):
 
 def collect(ctx):
     """AppSync GraphQL APIs and the functions behind their Lambda data sources."""
+    if not ctx.offered("appsync"):
+        return
     client = ctx.client("appsync")
     for api in get_graphql_apis(client):
         node = transform_api(api, ctx.region, ctx.account)

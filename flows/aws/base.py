@@ -101,6 +101,18 @@ class CollectContext:
                 return None
             raise
 
+    def offered(self, service):
+        """Whether botocore knows ``service`` in this region; if not, say so in a note.
+
+        Several of the services whose triggers we read (IoT, AppSync ...) exist in fewer regions
+        than Lambda: asking one where it is absent fails to connect, which is not an error."""
+        with self.client_lock:
+            regions = self.session.get_available_regions(service, partition_name=self.partition)
+        if not regions or self.region in regions:
+            return True
+        self.note("ServiceNotInRegion", f"{service} is not offered in {self.region}; nothing to read")
+        return False
+
     def read(self, fn, *args, resource=None, **kwargs):
         """(result, refused) of one per-resource read: (None, False) when the resource vanished
         meanwhile (skip it), (None, True) when the read failed (warned; the caller marks what

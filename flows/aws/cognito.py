@@ -60,6 +60,8 @@ def transform_user_pool(pool, partition, region, account):
 
 def collect(ctx):
     """Cognito user pools and the functions their triggers invoke."""
+    if not ctx.offered("cognito-idp"):
+        return
     client = ctx.client("cognito-idp")
     for pool in get_user_pools(client):
         node, edges = transform_user_pool(pool, ctx.partition, ctx.region, ctx.account)

@@ -43,6 +43,8 @@ def transform_topic_rule(listed, rule, region, account):
 
 def collect(ctx):
     """IoT topic rules and the functions their actions invoke."""
+    if not ctx.offered("iot"):
+        return
     client = ctx.client("iot")
     for listed in get_topic_rules(client):
         rule, refused = ctx.read(get_topic_rule, client, listed["ruleName"], resource=listed.get("ruleArn"))

@@ -54,6 +54,8 @@ def transform_log_group(group, filters, partition, region, account):
 
 def collect(ctx):
     """CloudWatch log groups with subscription filters, and where each filter delivers."""
+    if not ctx.offered("logs"):
+        return
     client = ctx.client("logs")
     for group in get_log_groups(client):
         filters, _ = ctx.read(get_subscription_filters, client, group["logGroupName"], resource=group.get("arn"))

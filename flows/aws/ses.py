@@ -6,7 +6,7 @@ from botocore.exceptions import ClientError
 
 from ..arns import split_function_arn
 from ..vocabulary import EdgeKind, NodeType
-from .base import UNSUPPORTED_CODES, EdgeRecord, Node, error_code
+from .base import ACCESS_DENIED_CODES, EdgeRecord, Node, error_code
 
 
 def receipt_rule_arn(partition, region, account, rule_set, rule):
@@ -44,15 +44,18 @@ def transform_rules(rule_set, rules, partition, region, account):
 
 def collect(ctx):
     """SES receipt rules of the active rule set and the functions they invoke."""
+    if not ctx.offered("ses"):
+        return
     client = ctx.client("ses")
     try:
         rule_set, rules = get_active_rule_set(client)
     except ClientError as exc:
-        # Email receiving exists in a few regions only; elsewhere there is nothing to read.
-        if error_code(exc) in UNSUPPORTED_CODES or error_code(exc) == "InvalidParameterValue":
-            ctx.note("SesReceivingUnavailable", f"SES email receiving is not available here: {exc}")
-            return
-        raise
+        # Email receiving exists in fewer regions than SES itself; elsewhere the call is refused
+        # for that reason, not for a missing permission.
+        if error_code(exc) in ACCESS_DENIED_CODES:
+            raise
+        ctx.note("SesReceivingUnavailable", f"SES email receiving is not available here: {exc}")
+        return
     if not rule_set:
         return
     nodes, edges = transform_rules(rule_set, rules, ctx.partition, ctx.region, ctx.account)

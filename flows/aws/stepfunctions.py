@@ -174,6 +174,8 @@ def transform_state_machine(described, partition, region, account, tags=None):
 
 def collect(ctx):
     """Step Functions state machines, their execution roles and the functions their tasks run."""
+    if not ctx.offered("stepfunctions"):
+        return
     client = ctx.client("stepfunctions")
     for machine in get_state_machines(client):
         described = ctx.call_or_skip(describe_state_machine, client, machine["stateMachineArn"],

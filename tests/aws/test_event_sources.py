@@ -148,3 +148,12 @@ def test_an_iot_error_action_is_an_edge_too():
     node, edges = transform_topic_rule(IOT_RULE_LISTED, IOT_RULE_WITH_ERROR_ACTION, "us-east-1", ACCOUNT)
     assert [(e.key, e.attributes["error_action"]) for e in edges] == [("action:1", False), ("error_action", True)]
     assert node.attributes["disabled"] is True
+
+
+@pytest.mark.django_db
+def test_a_region_without_the_service_is_a_note_not_a_failure(aws):
+    # IoT Core is not offered in af-south-1 (botocore's endpoint data); Lambda is.
+    run = sync_account(["af-south-1"], collectors=only("iot"))
+
+    assert run.status == "success", run.errors
+    assert [e["code"] for e in run.errors] == ["ServiceNotInRegion"]

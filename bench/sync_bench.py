@@ -38,7 +38,8 @@ from flows.models import Account  # noqa: E402
 from flows.sync import sync_account  # noqa: E402
 
 REGION = "us-east-1"
-TRIGGERS = ("sqs", "kinesis", "dynamodb", "sns", "s3", "rest", "http", "alb", "codecommit", "events")
+TRIGGERS = ("sqs", "kinesis", "dynamodb", "sns", "s3", "rest", "http", "alb", "codecommit", "events",
+            "url", "alias", "sfn", "cognito", "iot", "logs", "ses")
 
 
 def _zip():
@@ -52,7 +53,7 @@ def seed(n):
     """N functions, each with one trigger; every tenth trigger type shares a parent resource."""
     c = {s: boto3.client(s, region_name=REGION) for s in (
         "iam", "lambda", "sqs", "sns", "s3", "dynamodb", "kinesis", "apigateway", "apigatewayv2",
-        "elbv2", "ec2", "codecommit", "events")}
+        "elbv2", "ec2", "codecommit", "events", "stepfunctions", "cognito-idp", "iot", "logs", "ses")}
     role = c["iam"].create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
@@ -62,12 +63,16 @@ def seed(n):
                                       AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
                for i, z in enumerate("ab")]
     shared = {}
+    c["ses"].create_receipt_rule_set(RuleSetName="bench")
+    c["ses"].set_active_receipt_rule_set(RuleSetName="bench")
     for i in range(n):
         name = f"fn-{i:05d}"
         fn = c["lambda"].create_function(
             FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
             Code={"ZipFile": code}, Environment={"Variables": {"TABLE": "t", "MODE": "bench"}},
             Tags={"aws:cloudformation:stack-name": f"stack-{i % 7}"})["FunctionArn"]
+        # As in AWS once a function has run: its log group exists, and discovery asks it for filters.
+        c["logs"].create_log_group(logGroupName=f"/aws/lambda/{name}")
         kind = TRIGGERS[i % len(TRIGGERS)]
         group = i // len(TRIGGERS)
         if kind == "sqs":
@@ -130,6 +135,34 @@ def seed(n):
             c["events"].put_targets(Rule=f"rule-{i}", Targets=[{"Id": "fn", "Arn": fn}])
             c["lambda"].add_permission(FunctionName=name, StatementId="events", Action="lambda:InvokeFunction",
                                        Principal="events.amazonaws.com", SourceArn=rule)
+        elif kind == "url":
+            c["lambda"].create_function_url_config(FunctionName=name, AuthType="AWS_IAM")
+        elif kind == "alias":
+            version = c["lambda"].publish_version(FunctionName=name)["Version"]
+            alias = c["lambda"].create_alias(FunctionName=name, Name="live", FunctionVersion=version)["AliasArn"]
+            rule = c["events"].put_rule(Name=f"rule-{i}", ScheduleExpression="rate(1 hour)")["RuleArn"]
+            c["events"].put_targets(Rule=f"rule-{i}", Targets=[{"Id": "fn", "Arn": alias}])
+            c["lambda"].add_permission(FunctionName=name, Qualifier="live", StatementId="events",
+                                       Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+                                       SourceArn=rule)
+        elif kind == "sfn":
+            c["stepfunctions"].create_state_machine(name=f"sm-{i}", roleArn=role, definition=json.dumps(
+                {"StartAt": "Run", "States": {"Run": {"Type": "Task", "End": True,
+                                                      "Resource": "arn:aws:states:::lambda:invoke",
+                                                      "Parameters": {"FunctionName": fn}}}}))
+        elif kind == "cognito":
+            c["cognito-idp"].create_user_pool(PoolName=f"pool-{i}", LambdaConfig={"PreSignUp": fn})
+        elif kind == "iot":
+            c["iot"].create_topic_rule(ruleName=f"rule_{i}", topicRulePayload={
+                "sql": f"SELECT * FROM 'bench/{i}'", "actions": [{"lambda": {"functionArn": fn}}]})
+        elif kind == "logs":
+            c["logs"].create_log_group(logGroupName=f"/bench/app-{i}")
+            c["logs"].put_subscription_filter(logGroupName=f"/bench/app-{i}", filterName="all",
+                                              filterPattern="", destinationArn=fn)
+        elif kind == "ses":
+            c["ses"].create_receipt_rule(RuleSetName="bench", Rule={
+                "Name": f"rule-{i}", "Enabled": True, "Recipients": [f"r{i}@bench.example"],
+                "Actions": [{"LambdaAction": {"FunctionArn": fn}}]})
         if i % 5 == 0:
             c["lambda"].put_function_event_invoke_config(
                 FunctionName=name, DestinationConfig={"OnFailure": {"Destination": role.replace(
@@ -151,12 +184,23 @@ def baseline(session):
     for resource_type in ("lambda:function", "sns:topic", "sqs:queue"):
         pages(tagging, "get_resources", "ResourceTagMappingList", ResourceTypeFilters=[resource_type])
     for fn in functions:
+        name = fn["FunctionName"]
         try:
-            lam.get_policy(FunctionName=fn["FunctionName"])
+            lam.get_policy(FunctionName=name)
         except lam.exceptions.ResourceNotFoundException:
             pass
-        pages(lam, "list_function_event_invoke_configs", "FunctionEventInvokeConfigs",
-              FunctionName=fn["FunctionName"])
+        pages(lam, "list_function_event_invoke_configs", "FunctionEventInvokeConfigs", FunctionName=name)
+        aliases = pages(lam, "list_aliases", "Aliases", FunctionName=name)
+        for alias in aliases:
+            try:
+                lam.get_policy(FunctionName=name, Qualifier=alias["Name"])
+            except lam.exceptions.ResourceNotFoundException:
+                pass
+        for qualifier in [None] + [a["Name"] for a in aliases]:
+            try:
+                lam.get_function_url_config(FunctionName=name, **({"Qualifier": qualifier} if qualifier else {}))
+            except lam.exceptions.ResourceNotFoundException:
+                pass
     pages(c("iam"), "get_account_authorization_details", "RoleDetailList",
           Filter=["Role", "LocalManagedPolicy", "AWSManagedPolicy"])
     sqs = c("sqs")
@@ -203,6 +247,21 @@ def baseline(session):
     for bus in ev.list_event_buses().get("EventBuses", []):
         for rule in pages(ev, "list_rules", "Rules", EventBusName=bus["Name"]):
             pages(ev, "list_targets_by_rule", "Targets", Rule=rule["Name"], EventBusName=bus["Name"])
+    sfn = c("stepfunctions")
+    for machine in pages(sfn, "list_state_machines", "stateMachines"):
+        sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
+        sfn.list_tags_for_resource(resourceArn=machine["stateMachineArn"])
+    pages(c("cognito-idp"), "list_user_pools", "UserPools", PaginationConfig={"PageSize": 60})
+    iot = c("iot")
+    for rule in pages(iot, "list_topic_rules", "rules"):
+        iot.get_topic_rule(ruleName=rule["ruleName"])
+    logs = c("logs")
+    for group in pages(logs, "describe_log_groups", "logGroups", PaginationConfig={"PageSize": 50}):
+        pages(logs, "describe_subscription_filters", "subscriptionFilters", logGroupName=group["logGroupName"])
+    c("ses").describe_active_receipt_rule_set()
+    appsync = c("appsync")
+    for api in pages(appsync, "list_graphql_apis", "graphqlApis"):
+        pages(appsync, "list_data_sources", "dataSources", apiId=api["apiId"])
 
 
 def timed(fn, *args):

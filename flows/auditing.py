@@ -49,13 +49,20 @@ def _managed_policies(resources):
     return list(found.values())
 
 
+def _url_auth_type(attributes):
+    """The weakest AuthType among the function's URLs (its own and its aliases'), or None."""
+    url = attributes.get("function_url") or {}
+    types = [u.get("auth_type") for u in attributes.get("function_urls") or [] if isinstance(u, dict)]
+    types += [attributes.get("url_auth_type"), url.get("auth_type") if isinstance(url, dict) else None]
+    types = [t for t in types if t]
+    return "NONE" if "NONE" in types else (types[0] if types else None)
+
+
 def _function(resource):
     attributes = resource.attributes or {}
-    url = attributes.get("function_url") or {}
     return {"arn": resource.arn, "role": attributes.get("role"),
             "resource_policy": attributes.get("resource_policy") or None,
-            "url_auth_type": attributes.get("url_auth_type") or (url.get("auth_type") if isinstance(url, dict)
-                                                                 else None)}
+            "url_auth_type": _url_auth_type(attributes)}
 
 
 def _called_aliases(account):

@@ -1,17 +1,22 @@
 """Trigger consistency: does each push trigger have the function's permission to invoke it?
 
-For every push-trigger edge (ALB, API Gateway, SNS, S3, CodeCommit, EventBridge) into a
-function, look for an Allow statement in the function's resource policy that lets that
-service, from that source, call lambda:InvokeFunction. Edges get ``permitted`` (True, False,
-or None when the policy could not be read); statements that allow no discovered trigger are
-listed on the function as ``unmatched_permissions``. Pure: works on the in-memory graph.
+For every push-trigger edge (ALB, API Gateway, SNS, S3, CodeCommit, EventBridge, Cognito, IoT,
+CloudWatch Logs, SES) into a function, look for an Allow statement in the resource policy of
+what the trigger invokes (the function, or the alias it names: aliases have policies of their
+own) that lets that service, from that source, call lambda:InvokeFunction; for a function URL,
+a statement allowing lambda:InvokeFunctionUrl. Edges get ``permitted`` (True, False, or None
+with a ``permission_note`` when the policy could not be read); statements that allow no
+discovered trigger are listed on the function as ``unmatched_permissions``. Pure: works on the
+in-memory graph.
 """
 import json
+import re
 from fnmatch import fnmatchcase
 
 from .vocabulary import INVOKING_PRINCIPAL, PUSH_TRIGGER_KINDS, EdgeKind, NodeType
 
 INVOKE_ACTIONS = ("lambda:invokefunction", "lambda:invoke*", "lambda:*", "*")
+URL_INVOKE_ACTIONS = ("lambda:invokefunctionurl", "lambda:invoke*", "lambda:*", "*")
 SOURCE_ARN_KEYS = ("aws:sourcearn",)
 SOURCE_ACCOUNT_KEYS = ("aws:sourceaccount", "aws:sourceowner")
 
@@ -60,11 +65,33 @@ def _condition_values(statement, keys):
     return values
 
 
-def _allows_invoke(statement):
+def _allows(statement, wanted_action, wildcards):
     if str(statement.get("Effect", "")).lower() != "allow":
         return False
     actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
-    return any(a in INVOKE_ACTIONS or fnmatchcase("lambda:invokefunction", a) for a in actions)
+    return any(a in wildcards or fnmatchcase(wanted_action, a) for a in actions)
+
+
+def _allows_invoke(statement):
+    return _allows(statement, "lambda:invokefunction", INVOKE_ACTIONS)
+
+
+def _allows_url_invoke(statement):
+    return _allows(statement, "lambda:invokefunctionurl", URL_INVOKE_ACTIONS)
+
+
+def _regionless(principal):
+    # Older CloudWatch Logs permissions name the regional principal (logs.eu-west-1.amazonaws.com).
+    return re.sub(r"^([a-z0-9-]+)\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$", r"\1.amazonaws.com", principal)
+
+
+def applies_to(statement, qualified_arn):
+    """Whether a statement's Resource covers the function (or alias) invoked as qualified_arn.
+
+    AWS keeps one policy per qualifier; a policy read through an endpoint that merges them
+    still answers right, because each statement names the ARN it was added for."""
+    resources = [str(r) for r in _as_list(statement.get("Resource"))]
+    return not resources or any(fnmatchcase(qualified_arn, r) for r in resources)
 
 
 def _arn_matches(pattern, candidate):
@@ -79,7 +106,7 @@ def statement_permits(statement, edge_kind, source_arns, account):
         return False
     wanted = INVOKING_PRINCIPAL[edge_kind]
     principals = _principals(statement)
-    if not any(p == "*" or p == wanted for p in principals):
+    if not any(p == "*" or _regionless(p) == wanted for p in principals):
         return False
     arns = _condition_values(statement, SOURCE_ARN_KEYS)
     if arns and not any(_arn_matches(p, s) for p in arns for s in source_arns):
@@ -90,14 +117,33 @@ def statement_permits(statement, edge_kind, source_arns, account):
     return True
 
 
-def describe_statement(function_arn, statement):
+def url_statement_permits(statement, auth_type):
+    """Whether a statement lets callers reach the function through its URL.
+
+    With AuthType NONE, AWS lets a request in only when the policy allows lambda:InvokeFunctionUrl
+    to everyone ("*"); with AWS_IAM, any principal the statement names may call it."""
+    if not _allows_url_invoke(statement):
+        return False
+    url_auth = [v.upper() for v in _condition_values(statement, ("lambda:functionurlauthtype",))]
+    if url_auth and (auth_type or "").upper() not in url_auth:
+        return False
+    principals = _principals(statement)
+    if (auth_type or "").upper() == "NONE":
+        return "*" in principals
+    return bool(principals)
+
+
+def describe_statement(function_arn, statement, qualifier=None):
     arns = _condition_values(statement, SOURCE_ARN_KEYS)
-    return {
+    described = {
         "function": function_arn,
         "sid": str(statement.get("Sid", "")),
         "principal": ", ".join(_principals(statement)),
         "source_arn": arns[0] if arns else None,
     }
+    if qualifier:
+        described["qualifier"] = qualifier
+    return described
 
 
 def invoke_source_arns(edge):
@@ -105,33 +151,99 @@ def invoke_source_arns(edge):
     return _as_list(edge.attributes.get("invoke_source_arns")) or [edge.source]
 
 
+def _statements(document):
+    policy = parse_policy(document) or {}
+    return [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict)]
+
+
+def _policies_by_qualifier(node):
+    """{qualifier or None: (statements, or None when the policy could not be read; why)}.
+
+    None is the unqualified function ($LATEST); aliases have policies of their own."""
+    attributes = node.attributes
+    policies = {None: (None, attributes["resource_policy_error"]) if attributes.get("resource_policy_error")
+                else (_statements(attributes.get("resource_policy")), None)}
+    errors = attributes.get("alias_policy_errors") or {}
+    for alias, document in (attributes.get("alias_policies") or {}).items():
+        policies[alias] = (None, errors[alias]) if alias in errors else (_statements(document), None)
+    for alias in errors:
+        policies.setdefault(alias, (None, errors[alias]))
+    return policies
+
+
+def _qualifier(edge):
+    qualifier = edge.attributes.get("alias")
+    return None if qualifier in (None, "", "$LATEST") else str(qualifier)
+
+
+def _alias_routing(node, alias):
+    for entry in node.attributes.get("aliases") or []:
+        if isinstance(entry, dict) and entry.get("name") == alias:
+            return entry
+    return None
+
+
 def check_trigger_permissions(builder):
     incoming = {}
     for edge in builder.edges.values():
-        if edge.kind in PUSH_TRIGGER_KINDS:
+        if edge.kind in PUSH_TRIGGER_KINDS or edge.kind == EdgeKind.FUNCTION_URL:
             incoming.setdefault(edge.target, []).append(edge)
 
     for node in builder.nodes.values():
         if node.type != NodeType.LAMBDA_FUNCTION or not node.discovered:
             continue
-        edges = incoming.get(node.arn, [])
-        attributes = node.attributes
-        if attributes.get("resource_policy_error"):
-            for edge in edges:
+        policies = _policies_by_qualifier(node)
+        used = {qualifier: set() for qualifier in policies}
+        for edge in incoming.get(node.arn, []):
+            qualifier = _qualifier(edge)
+            alias = _alias_routing(node, qualifier) if qualifier else None
+            if alias is not None:
+                # Weighted aliases send part of the traffic to another version: say so on the edge.
+                edge.attributes["alias_version"] = alias.get("function_version")
+                if alias.get("routing"):
+                    edge.attributes["alias_routing"] = alias["routing"]
+            if qualifier not in policies:
                 edge.attributes["permitted"] = None
-            attributes["unmatched_permissions"] = []
-            continue
-        policy = parse_policy(attributes.get("resource_policy")) or {}
-        statements = [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict)]
-        used = set()
-        for edge in edges:
-            kind = EdgeKind(edge.kind)
-            sources = invoke_source_arns(edge)
-            matches = [i for i, s in enumerate(statements)
-                       if statement_permits(s, kind, sources, node.account)]
+                edge.attributes["permission_note"] = (
+                    f"the policy of {qualifier} was not read: the aliases could not be listed "
+                    f"({node.attributes['aliases_error']})" if node.attributes.get("aliases_error") else
+                    f"the policy of {qualifier} was not read: it is not an alias of this function "
+                    "(a version, or an alias deleted since)")
+                continue
+            statements, error = policies[qualifier]
+            if statements is None:
+                edge.attributes["permitted"] = None
+                edge.attributes["permission_note"] = (
+                    f"the resource policy of {node.arn}{':' + qualifier if qualifier else ''} "
+                    f"could not be read: {error}")
+                continue
+            invoked_as = f"{node.arn}:{qualifier}" if qualifier else node.arn
+            if edge.kind == EdgeKind.FUNCTION_URL:
+                auth_type = edge.attributes.get("auth_type")
+                matches = [i for i, s in enumerate(statements)
+                           if applies_to(s, invoked_as) and url_statement_permits(s, auth_type)]
+                if not matches and str(auth_type).upper() == "AWS_IAM":
+                    edge.attributes["permission_note"] = (
+                        "no resource policy statement allows lambda:InvokeFunctionUrl; callers of "
+                        "this account may still be allowed by their own IAM policies")
+            else:
+                kind = EdgeKind(edge.kind)
+                sources = invoke_source_arns(edge)
+                matches = [i for i, s in enumerate(statements)
+                           if applies_to(s, invoked_as) and statement_permits(s, kind, sources, node.account)]
             edge.attributes["permitted"] = bool(matches)
-            used.update(matches)
-        attributes["unmatched_permissions"] = [
-            describe_statement(node.arn, s) for i, s in enumerate(statements)
-            if i not in used and _allows_invoke(s)
-        ]
+            used[qualifier].update(matches)
+        unmatched, seen = [], set()
+        for qualifier, (statements, _) in policies.items():
+            invoked_as = f"{node.arn}:{qualifier}" if qualifier else node.arn
+            for i, statement in enumerate(statements or []):
+                if i in used[qualifier] or not applies_to(statement, invoked_as):
+                    continue
+                if not (_allows_invoke(statement) or _allows_url_invoke(statement)):
+                    continue
+                described = describe_statement(node.arn, statement, qualifier)
+                key = json.dumps(described, sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    unmatched.append(described)
+        node.attributes["unmatched_permissions"] = unmatched

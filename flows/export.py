@@ -33,12 +33,20 @@ def graph_document(accounts=None):
 
 
 def edge_label(edge):
-    """A short label: the kind, plus the route, method or events where they say more."""
+    """A short label: the kind, plus what says more (route, method, events, trigger, state ...)."""
     a = edge["attributes"]
     detail = (a.get("route_key")
-              or " ".join(filter(None, [a.get("method"), a.get("path")]))
+              or " ".join(filter(None, [a.get("method"), a.get("path")]))  # also a task's state path
               or ",".join((a.get("events") or [])[:2])
-              or a.get("condition") or "")
+              or a.get("condition")
+              or a.get("trigger")                       # Cognito: PreSignUp ...
+              or a.get("auth_type")                     # function URL: NONE / AWS_IAM
+              or a.get("filter_name")                   # logs subscription
+              or a.get("data_source")                   # AppSync
+              or ",".join((a.get("topics") or a.get("queues") or [])[:2])
+              or "")
+    if a.get("alias"):
+        detail = f"{detail} ({a['alias']})".strip()
     return f"{edge['kind']} {detail}".strip()
 
 

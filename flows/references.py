@@ -13,6 +13,7 @@ from .vocabulary import NodeType
 REFERABLE = frozenset({
     NodeType.DYNAMODB_TABLE, NodeType.SQS_QUEUE, NodeType.SNS_TOPIC, NodeType.S3_BUCKET,
     NodeType.KINESIS_STREAM, NodeType.LAMBDA_FUNCTION, NodeType.EVENTBRIDGE_BUS,
+    NodeType.STEPFUNCTIONS_STATE_MACHINE,
 })
 _QUEUE_URL = re.compile(r"^https?://[^/]+/(?P<account>\d{12})/(?P<name>[^/?#]+)$")
 

@@ -82,3 +82,59 @@ def test_a_wrong_source_account_is_not_permitted():
     statement = {**S3_PERMISSION, "Condition": {"StringEquals": {"AWS:SourceAccount": "210987654321"}}}
     assert not statement_permits(statement, EdgeKind.S3, [BUCKET], ACCOUNT)
     assert statement_permits(statement, EdgeKind.S3, [BUCKET], "210987654321")
+
+
+RULE = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/nightly"
+ALIAS_PERMISSION = {"Sid": "ev", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "lambda:InvokeFunction", "Resource": f"{FN}:live",
+                    "Condition": {"ArnLike": {"AWS:SourceArn": RULE}}}
+
+
+def aliased(function_policy, alias_policies, errors=None, *edges):
+    builder = graph(function_policy, *edges)
+    attributes = builder.nodes[FN].attributes
+    attributes["aliases"] = [{"name": "live", "function_version": "3", "routing": {"4": 0.2}}]
+    attributes["alias_policies"] = alias_policies
+    if errors:
+        attributes["alias_policy_errors"] = errors
+    return builder
+
+
+def test_a_trigger_on_an_alias_is_judged_by_the_alias_policy_alone():
+    on_alias = EdgeRecord(RULE, FN, EdgeKind.EVENTBRIDGE, "a", {"alias": "live"})
+    on_function = EdgeRecord(RULE, FN, EdgeKind.EVENTBRIDGE, "f")
+    builder = aliased({"Statement": []}, {"live": {"Statement": [ALIAS_PERMISSION]}}, None, on_alias, on_function)
+    check_trigger_permissions(builder)
+    assert on_alias.attributes["permitted"] is True
+    assert on_alias.attributes["alias_routing"] == {"4": 0.2}
+    assert on_function.attributes["permitted"] is False
+    assert builder.nodes[FN].attributes["unmatched_permissions"] == []
+
+
+def test_a_refused_alias_policy_or_a_version_qualifier_leaves_permission_unknown_with_a_note():
+    refused = EdgeRecord(RULE, FN, EdgeKind.EVENTBRIDGE, "a", {"alias": "live"})
+    version = EdgeRecord(RULE, FN, EdgeKind.EVENTBRIDGE, "v", {"alias": "7"})
+    builder = aliased({"Statement": []}, {}, {"live": "AccessDeniedException"}, refused, version)
+    check_trigger_permissions(builder)
+    assert refused.attributes["permitted"] is None and "AccessDenied" in refused.attributes["permission_note"]
+    assert version.attributes["permitted"] is None and "not an alias" in version.attributes["permission_note"]
+
+
+def test_a_url_without_authentication_needs_a_statement_open_to_everyone():
+    url = "https://abc.lambda-url.us-east-1.on.aws/"
+    open_statement = {"Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl", "Resource": FN,
+                      "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}
+    named = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/caller"},
+             "Action": "lambda:InvokeFunctionUrl", "Resource": FN}
+    for statements, auth_type, expected in (([open_statement], "NONE", True), ([named], "NONE", False),
+                                            ([named], "AWS_IAM", True), ([open_statement], "AWS_IAM", False)):
+        edge = EdgeRecord(url, FN, EdgeKind.FUNCTION_URL, "$LATEST", {"auth_type": auth_type})
+        check_trigger_permissions(graph({"Statement": statements}, edge))
+        assert edge.attributes["permitted"] is expected, (statements, auth_type)
+
+
+def test_a_regional_logs_principal_is_the_logs_service():
+    group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/orders"
+    statement = {"Effect": "Allow", "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                 "Action": "lambda:InvokeFunction", "Condition": {"ArnLike": {"AWS:SourceArn": f"{group}:*"}}}
+    assert statement_permits(statement, EdgeKind.LOGS_SUBSCRIPTION, [group, f"{group}:*"], ACCOUNT)

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from flows.demo.seed import FLAWS, DemoAlreadySeeded, seed_demo
 from flows.export import graph_document
+from flows.models import Edge, Resource
 from flows.sync import sync_account
 
 NINE_TRIGGERS = {"alb", "api_gateway", "api_gateway_v2", "sns", "sqs", "dynamodb_stream",
@@ -278,3 +279,24 @@ def test_the_demo_command_gives_an_existing_user_a_fresh_random_password(capsys,
     assert len(printed) >= 12
     assert user.check_password(printed)
     assert not user.check_password("old-password-123")
+
+
+@pytest.mark.django_db
+def test_a_sync_of_the_demo_finds_its_url_alias_trigger_and_state_machine(aws, demo):
+    run = sync_account([demo["region"]])
+
+    url = Edge.objects.get(kind="function_url")
+    assert (url.source_arn, url.target_arn) == (demo["function_url"], demo["functions"]["chat-status"])
+    assert url.attributes["auth_type"] == "NONE" and url.attributes["permitted"] is True
+    weekly = Edge.objects.get(kind="eventbridge", source_arn=demo["weekly_rule"])
+    assert weekly.attributes["alias"] == "live" and weekly.attributes["permitted"] is True
+    tasks = {e.target_arn: e.attributes["integration_pattern"]
+             for e in Edge.objects.filter(kind="state_machine_task", source_arn=demo["state_machine"])}
+    assert tasks == {demo["functions"]["chat-history"]: "request_response",
+                     demo["functions"]["chat-notify"]: "wait_for_task_token",
+                     demo["functions"]["chat-cleanup"]: "request_response"}
+    assert Edge.objects.filter(kind="eventbridge", source_arn=demo["flagged_rule"],
+                               target_arn=demo["state_machine"]).exists()
+    assert Resource.objects.get(arn=demo["state_machine"]).attributes["stack"] == "chat-realtime"
+    assert not Resource.objects.filter(type="unknown").exists()
+    assert run.status == "success", run.errors

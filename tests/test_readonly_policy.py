@@ -10,7 +10,7 @@ from flows.demo.seed import seed_demo
 from flows.sync import sync_account
 
 POLICY = json.loads((Path(__file__).resolve().parent.parent / "policies" / "flowscope-readonly.json").read_text())
-IAM_PREFIX = {"elbv2": "elasticloadbalancing", "resourcegroupstaggingapi": "tag"}
+IAM_PREFIX = {"elbv2": "elasticloadbalancing", "resourcegroupstaggingapi": "tag", "stepfunctions": "states"}
 # Where the IAM action is not named after the API operation.
 IAM_ACTION = {"s3:ListBuckets": "s3:ListAllMyBuckets",
               "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification"}

@@ -36,3 +36,16 @@ def test_it_finds_resources_named_by_value_arn_or_queue_url_and_keeps_no_value()
 def test_a_name_that_matches_nothing_or_an_unknown_arn_is_no_reference():
     fn = build({"TABLE": "other-table", "TOPIC": f"arn:aws:sns:us-east-1:{ACCOUNT}:not-discovered", "N": None})
     assert fn.attributes["environment_references"] == []
+
+
+def test_a_function_that_starts_a_state_machine_names_it():
+    machine = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:checkout"
+    builder = GraphBuilder()
+    fn = Node(FN, NodeType.LAMBDA_FUNCTION, "history", "us-east-1", ACCOUNT)
+    fn.private["environment"] = {"STATE_MACHINE_ARN": machine}
+    builder.add("lambda:us-east-1", [fn])
+    builder.add("stepfunctions:us-east-1", [Node(machine, NodeType.STEPFUNCTIONS_STATE_MACHINE, "checkout",
+                                                 "us-east-1", ACCOUNT)])
+    resolve_environment_references(builder)
+    assert fn.attributes["environment_references"] == [
+        {"variable": "STATE_MACHINE_ARN", "arn": machine, "type": "stepfunctions_state_machine"}]

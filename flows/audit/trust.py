@@ -93,16 +93,31 @@ def trusted_principals(document):
     return found
 
 
+def _opens_url_to_everyone(policy):
+    return any(_allows(statement, "lambda:invokefunctionurl")
+               and any(is_open(kind, value) for kind, value in statement.principals)
+               and not condition_keys(statement) & NARROWING_KEYS
+               for statement in policy.statements)
+
+
 def check_function_policy(function_arn, document, url_auth_type=None):
     """public_invoke, confused_deputy and cross_account findings for one function."""
     findings = []
+    policy = parse_policy(document, "resource policy", resource_required=False) if document else None
     if url_auth_type == "NONE":
+        opened = policy is not None and _opens_url_to_everyone(policy)
         findings.append(Finding(
-            principal=function_arn, functions=[function_arn], severity=Severity.HIGH,
-            category=Category.PUBLIC_INVOKE, title="Function URL needs no authentication",
-            detail="The function URL's AuthType is NONE: anyone on the internet who learns the URL "
-                   "can invoke the function. How to fix: set AuthType to AWS_IAM, or authenticate "
-                   "inside the function and document why it is public.",
+            principal=function_arn, functions=[function_arn],
+            severity=Severity.CRITICAL if opened else Severity.HIGH, category=Category.PUBLIC_INVOKE,
+            title="Function URL is open to the internet" if opened else "Function URL needs no authentication",
+            detail=("The function URL's AuthType is NONE and the resource policy allows "
+                    "lambda:InvokeFunctionUrl to every principal (\"*\"): anyone on the internet who "
+                    "learns the URL can invoke the function." if opened else
+                    "The function URL's AuthType is NONE: only the resource policy stands between the "
+                    "internet and the function, and one public lambda:InvokeFunctionUrl statement "
+                    "opens it to anyone.")
+            + " How to fix: set AuthType to AWS_IAM, or authenticate inside the function and "
+              "document why it is public.",
             policy="function URL", actions=["lambda:InvokeFunctionUrl"], resources=[function_arn]))
     if not document:
         return findings

@@ -10,16 +10,22 @@ from dataclasses import dataclass
 from . import (
     apigateway,
     apigatewayv2,
+    appsync,
     codecommit,
+    cognito,
     dynamodb,
     elbv2,
     events,
     iam,
+    iot,
     kinesis,
     lambda_,
+    logs,
     s3,
+    ses,
     sns,
     sqs,
+    stepfunctions,
 )
 
 
@@ -47,4 +53,10 @@ COLLECTORS = (
     Collector("elbv2", elbv2.collect),
     Collector("codecommit", codecommit.collect),
     Collector("events", events.collect),
+    Collector("stepfunctions", stepfunctions.collect),
+    Collector("cognito", cognito.collect),
+    Collector("iot", iot.collect),
+    Collector("logs", logs.collect),
+    Collector("ses", ses.collect),
+    Collector("appsync", appsync.collect),
 )

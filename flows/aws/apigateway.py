@@ -4,6 +4,8 @@ GetResources is limited to 5 calls per 2 seconds per account, so each API costs 
 paginated GetResources with ``embed=["methods"]``: the embedded methods carry their
 ``methodIntegration``, and nothing is fetched per method unless an endpoint ignores the embed.
 """
+import re
+
 from botocore.config import Config
 
 from ..arns import function_arn_from_integration_uri
@@ -45,6 +47,21 @@ def resolve_lambda_integration(integration_type, uri):
         return False, None, None, None
     function, alias, problem = function_arn_from_integration_uri(uri)
     return True, function, alias, problem
+
+
+_STATES_ACTION = re.compile(r"^arn:[\w-]+:apigateway:[\w-]+:states:action/(?P<action>\w+)$")
+STATE_MACHINE_ARN = re.compile(r"arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+")
+
+
+def state_machine_integration(integration_type, uri, templates):
+    """(Step Functions action, state machine ARN or None) of a REST integration that starts an
+    execution, or None for any other integration. The ARN sits in a request template."""
+    match = _STATES_ACTION.match(uri) if integration_type == "AWS" and isinstance(uri, str) else None
+    if not match:
+        return None
+    found = {m for body in (templates or {}).values() if isinstance(body, str)
+             for m in STATE_MACHINE_ARN.findall(body)}
+    return match["action"], (next(iter(found)) if len(found) == 1 else None)
 
 
 def _unresolved(resource, uri, problem, what):
@@ -151,10 +168,23 @@ def transform_methods(api_id, resources, partition, region, account):
                 continue
             uri = integration.get("uri")
             integration_type = integration.get("type")
+            key = f"{http_method} {path}"
+            started = state_machine_integration(integration_type, uri, integration.get("requestTemplates"))
+            if started is not None:
+                action, machine = started
+                if machine is None:
+                    notes.append(_unresolved(f"{source} {key}", uri, "the state machine is not named "
+                                             "in one request template", f"{key} of REST API {api_id}"))
+                    continue
+                edges.append(EdgeRecord(source=source, target=machine, kind=EdgeKind.API_GATEWAY, key=key, attributes={
+                    k: v for k, v in {"method": http_method, "path": path, "resource_id": resource.get("id"),
+                                      "integration_type": integration_type, "integration_uri": uri,
+                                      "action": action, "authorization_type": method.get("authorizationType"),
+                                      "credentials": integration.get("credentials")}.items() if v is not None}))
+                continue
             is_lambda, function, alias, problem = resolve_lambda_integration(integration_type, uri)
             if not is_lambda:
                 continue
-            key = f"{http_method} {path}"
             if problem:
                 notes.append(_unresolved(f"{source} {key}", uri, problem,
                                          f"{key} of REST API {api_id}"))

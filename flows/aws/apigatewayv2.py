@@ -2,6 +2,7 @@
 from ..vocabulary import EdgeKind, NodeType
 from .apigateway import (
     STACK_TAG,
+    STATE_MACHINE_ARN,
     execute_api_arn,
     resolve_lambda_integration,
     transform_authorizers,
@@ -109,8 +110,24 @@ def transform_routes(api, routes, integrations, partition, region, account):
             continue
         integration_type = integration.get("IntegrationType")
         uri = integration.get("IntegrationUri")
-        if integration.get("IntegrationSubtype"):
-            continue  # an AWS service integration (SQS, EventBridge ...), not Lambda
+        subtype = integration.get("IntegrationSubtype")
+        if isinstance(subtype, str) and subtype.startswith("StepFunctions-Start"):
+            machine = (integration.get("RequestParameters") or {}).get("StateMachineArn")
+            if not isinstance(machine, str) or not STATE_MACHINE_ARN.fullmatch(machine):
+                notes.append({"code": "UnresolvedIntegration", "resource": f"{source} {route_key}",
+                              "message": f"route {route_key} of API {api_id} starts a state machine "
+                                         f"named at request time ({machine!r})"})
+                continue
+            edges.append(EdgeRecord(source=source, target=machine, kind=EdgeKind.API_GATEWAY_V2, key=route_key,
+                                    attributes={k: v for k, v in {
+                                        "route_key": route_key, "route_id": route.get("RouteId"),
+                                        "integration_id": integration_id, "integration_subtype": subtype,
+                                        "authorization_type": route.get("AuthorizationType"),
+                                        "credentials": integration.get("CredentialsArn"),
+                                        "protocol_type": protocol}.items() if v is not None}))
+            continue
+        if subtype:
+            continue  # another AWS service integration (SQS, EventBridge ...), not Lambda
         is_lambda, function, alias, problem = resolve_lambda_integration(integration_type, uri)
         if not is_lambda:
             continue

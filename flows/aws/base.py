@@ -11,7 +11,8 @@ NOT_FOUND_CODES = frozenset({
     "ResourceNotFoundException", "NotFoundException", "NotFound", "NoSuchBucket",
     "NoSuchEntity", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
     "RepositoryDoesNotExistException", "LoadBalancerNotFound", "ListenerNotFound",
-    "TargetGroupNotFound", "ResourceNotFound",
+    "TargetGroupNotFound", "ResourceNotFound", "StateMachineDoesNotExist", "RuleSetDoesNotExist",
+    "RuleDoesNotExist",
 })
 ACCESS_DENIED_CODES = frozenset({
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
@@ -99,6 +100,30 @@ class CollectContext:
             if is_not_found(exc):
                 return None
             raise
+
+    def offered(self, service):
+        """Whether botocore knows ``service`` in this region; if not, say so in a note.
+
+        Several of the services whose triggers we read (IoT, AppSync ...) exist in fewer regions
+        than Lambda: asking one where it is absent fails to connect, which is not an error."""
+        with self.client_lock:
+            regions = self.session.get_available_regions(service, partition_name=self.partition)
+        if not regions or self.region in regions:
+            return True
+        self.note("ServiceNotInRegion", f"{service} is not offered in {self.region}; nothing to read")
+        return False
+
+    def read(self, fn, *args, resource=None, **kwargs):
+        """(result, refused) of one per-resource read: (None, False) when the resource vanished
+        meanwhile (skip it), (None, True) when the read failed (warned; the caller marks what
+        is missing and carries on)."""
+        try:
+            return fn(*args, **kwargs), False
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None, False
+            self.warn(exc, resource=resource)
+            return None, True
 
     def arn(self, service, resource, region=None):
         region = self.region if region is None else region

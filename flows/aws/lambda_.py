@@ -1,15 +1,15 @@
-"""Lambda: functions, event source mappings, destinations, dead-letter queues, roles, policies."""
+"""Lambda: functions, aliases, function URLs, event source mappings, destinations, dead-letter
+queues, roles, resource policies (the function's and each alias's own)."""
 import json
+from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from ..arns import node_identity, split_function_arn
+from ..arns import event_source_identity, node_identity, split_function_arn
 from ..vocabulary import EdgeKind, NodeType
 from .base import EdgeRecord, Node, is_not_found, tags_by_arn
 
 STACK_TAG = "aws:cloudformation:stack-name"
-ESM_KIND_BY_SERVICE = {"sqs": EdgeKind.SQS, "kinesis": EdgeKind.KINESIS,
-                       "dynamodb": EdgeKind.DYNAMODB_STREAM}
 
 
 def get_functions(client):
@@ -45,16 +45,38 @@ def get_tags(ctx, functions):
     return tags
 
 
-def get_policy(client, function_name):
+def get_policy(client, function_name, qualifier=None):
     """(policy document, error): no policy at all is an empty document, not an error."""
     try:
-        return json.loads(client.get_policy(FunctionName=function_name)["Policy"]), None
+        extra = {"Qualifier": qualifier} if qualifier else {}
+        return json.loads(client.get_policy(FunctionName=function_name, **extra)["Policy"]), None
     except ClientError as exc:
         if is_not_found(exc):
             return {}, None
         return None, exc
     except ValueError as exc:
         return None, exc
+
+
+def get_aliases(client, function_name):
+    pages = client.get_paginator("list_aliases").paginate(FunctionName=function_name)
+    return [alias for page in pages for alias in page.get("Aliases", [])]
+
+
+def get_function_url_config(client, function_name, qualifier=None):
+    """The URL configuration of the function (or of one alias), or None when it has no URL.
+
+    GetFunctionUrlConfig per function and alias: ListFunctionUrlConfigs would read them in one
+    call, but not every endpoint serves it (the emulator does not)."""
+    try:
+        extra = {"Qualifier": qualifier} if qualifier else {}
+        response = client.get_function_url_config(FunctionName=function_name, **extra)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    response.pop("ResponseMetadata", None)
+    return response
 
 
 def get_event_invoke_configs(client, function_name):
@@ -102,16 +124,60 @@ def transform_function(fn, tags, region, account):
     return node, edges
 
 
+def transform_alias(alias):
+    """What the graph keeps of one alias: its version and weighted routing (for the inspector)."""
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    entry = {"name": alias.get("Name"), "arn": alias.get("AliasArn"),
+             "function_version": alias.get("FunctionVersion"),
+             "routing": {str(version): weight for version, weight in sorted(weights.items())}}
+    if alias.get("Description"):
+        entry["description"] = alias["Description"]
+    return entry
+
+
+def transform_function_url(config, function_arn, qualifier, region, account):
+    """(URL node, ``function_url`` edge URL -> function) for one function URL configuration.
+
+    The edge meets the function's node, like every alias-targeted trigger; the alias is an
+    attribute, and target_arn keeps the qualified ARN the URL invokes."""
+    url = config["FunctionUrl"]
+    cors = config.get("Cors") or {}
+    attributes = {
+        "auth_type": config.get("AuthType"),
+        "invoke_mode": config.get("InvokeMode") or "BUFFERED",
+        "cors": {"allow_origins": cors.get("AllowOrigins", []),
+                 "allow_methods": cors.get("AllowMethods", []),
+                 "allow_headers": cors.get("AllowHeaders", []),
+                 "expose_headers": cors.get("ExposeHeaders", []),
+                 "allow_credentials": cors.get("AllowCredentials", False),
+                 "max_age": cors.get("MaxAge")} if cors else None,
+        "created": config.get("CreationTime"),
+        "last_modified": config.get("LastModifiedTime"),
+    }
+    attributes = {k: v for k, v in attributes.items() if v is not None}
+    node = Node(arn=url, type=NodeType.LAMBDA_FUNCTION_URL, name=urlparse(url).hostname or url,
+                region=region, account=account, attributes=dict(attributes))
+    edge_attributes = {"auth_type": attributes.get("auth_type"),
+                       "invoke_mode": attributes["invoke_mode"], "cors": attributes.get("cors"),
+                       "target_arn": f"{function_arn}:{qualifier}" if qualifier else function_arn}
+    if qualifier:
+        edge_attributes["alias"] = qualifier
+        node.attributes["alias"] = qualifier
+    edge = EdgeRecord(source=url, target=function_arn, kind=EdgeKind.FUNCTION_URL,
+                      key=qualifier or "$LATEST",
+                      attributes={k: v for k, v in edge_attributes.items() if v is not None})
+    return node, edge
+
+
 def transform_event_source_mapping(mapping):
     """An event source mapping as an edge, or (None, problem) for sources we do not graph."""
-    source_arn = mapping.get("EventSourceArn")
     function_arn, qualifier = split_function_arn(mapping.get("FunctionArn"))
-    if not source_arn or not function_arn:
-        return None, "event source mapping without a source or function ARN"
-    service = source_arn.split(":")[2] if source_arn.count(":") >= 5 else ""
-    kind = ESM_KIND_BY_SERVICE.get(service)
-    if kind is None:
-        return None, f"event source {source_arn} ({service or 'unknown service'}) is not graphed"
+    source, kind, problem = event_source_identity(mapping)
+    if not function_arn:
+        return None, "event source mapping without a function ARN"
+    if problem:
+        return None, problem
+    source_arn = mapping.get("EventSourceArn")
     filters = [f.get("Pattern") for f in (mapping.get("FilterCriteria") or {}).get("Filters", [])]
     attributes = {
         "uuid": mapping.get("UUID"),
@@ -125,13 +191,20 @@ def transform_event_source_mapping(mapping):
         "bisect_batch_on_function_error": mapping.get("BisectBatchOnFunctionError"),
         "function_response_types": mapping.get("FunctionResponseTypes", []),
         "event_source_arn": source_arn,
+        "topics": mapping.get("Topics"),
+        "queues": mapping.get("Queues"),
+        "consumer_group_id": _consumer_group(mapping),
+        "bootstrap_servers": ((mapping.get("SelfManagedEventSource") or {}).get("Endpoints") or {})
+        .get("KAFKA_BOOTSTRAP_SERVERS"),
+        "database": (mapping.get("DocumentDBEventSourceConfig") or {}).get("DatabaseName"),
+        "collection": (mapping.get("DocumentDBEventSourceConfig") or {}).get("CollectionName"),
     }
     if mapping.get("StartingPositionTimestamp"):
         attributes["starting_position_timestamp"] = str(mapping["StartingPositionTimestamp"])
     if qualifier:
         attributes["alias"] = qualifier
     attributes = {k: v for k, v in attributes.items() if v is not None}
-    edge = EdgeRecord(source=node_identity(source_arn)[0], target=function_arn, kind=kind,
+    edge = EdgeRecord(source=source, target=function_arn, kind=kind,
                       key=mapping.get("UUID", ""), attributes=attributes)
     on_failure = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
     extra = []
@@ -141,6 +214,14 @@ def transform_event_source_mapping(mapping):
                                 attributes={"condition": "on_failure", "event_source_mapping":
                                             mapping.get("UUID"), "target_arn": on_failure}))
     return [edge, *extra], None
+
+
+def _consumer_group(mapping):
+    for key in ("AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig"):
+        group = (mapping.get(key) or {}).get("ConsumerGroupId")
+        if group:
+            return group
+    return None
 
 
 def transform_event_invoke_configs(function_arn, configs):
@@ -182,7 +263,8 @@ def collect(ctx):
         except ClientError as exc:
             if not is_not_found(exc):
                 ctx.warn(exc, resource=node.arn)
-        ctx.add([node], edges)
+        nodes = [node] + collect_aliases_and_urls(ctx, client, fn["FunctionName"], node, edges)
+        ctx.add(nodes, edges)
 
     for mapping in get_event_source_mappings(client):
         edges, problem = transform_event_source_mapping(mapping)
@@ -190,3 +272,47 @@ def collect(ctx):
             ctx.note("UnsupportedEventSource", problem, resource=mapping.get("UUID"))
             continue
         ctx.add((), edges)
+
+
+def collect_aliases_and_urls(ctx, client, function_name, node, edges):
+    """Each alias with its own resource policy, and the URL of the function and of each alias.
+
+    Fills the function node's attributes and ``edges``; returns the URL nodes."""
+    try:
+        aliases = get_aliases(client, function_name)
+    except ClientError as exc:
+        if not is_not_found(exc):
+            ctx.warn(exc, resource=node.arn)
+            node.attributes["aliases_error"] = str(exc)
+        aliases = []
+    node.attributes["aliases"] = [transform_alias(alias) for alias in aliases]
+    policies, errors = {}, {}
+    for alias in aliases:
+        policy, error = get_policy(client, function_name, alias["Name"])
+        if error is not None:
+            ctx.warn(error, resource=alias.get("AliasArn"))
+            errors[alias["Name"]] = str(error)
+        else:
+            policies[alias["Name"]] = policy
+    node.attributes["alias_policies"] = policies
+    if errors:
+        node.attributes["alias_policy_errors"] = errors
+
+    url_nodes, urls = [], []
+    for qualifier in [None] + [alias["Name"] for alias in aliases]:
+        try:
+            config = get_function_url_config(client, function_name, qualifier)
+        except ClientError as exc:
+            ctx.warn(exc, resource=f"{node.arn}:{qualifier}" if qualifier else node.arn)
+            continue
+        if not config or not config.get("FunctionUrl"):
+            continue
+        _, answered = split_function_arn(config.get("FunctionArn"))
+        if (answered and answered != qualifier) or any(u["url"] == config["FunctionUrl"] for u in urls):
+            continue  # an endpoint that ignores Qualifier answers with another URL's config
+        url_node, edge = transform_function_url(config, node.arn, qualifier, ctx.region, ctx.account)
+        url_nodes.append(url_node)
+        edges.append(edge)
+        urls.append({"url": url_node.arn, "qualifier": qualifier, "auth_type": edge.attributes.get("auth_type")})
+    node.attributes["function_urls"] = urls
+    return url_nodes

@@ -1,21 +1,29 @@
 """The embedded AWS emulator (moto server over HTTP) used by the demo, tests and benchmarks.
 
-moto lacks a few CodeCommit APIs Flowscope reads (ListRepositories, Put/GetRepositoryTriggers)
-and gets StartLiveTail's log groups wrong. They are added or fixed here, in the harness, so
-product code stays plain boto3 against any endpoint.
+moto lacks a few CodeCommit APIs Flowscope reads (ListRepositories, Put/GetRepositoryTriggers),
+keeps one function URL per function whatever the Qualifier, looks SES receipt rules' functions
+up in a Lambda backend it does not use, and gets StartLiveTail's log groups wrong. They are
+added or fixed here, in the harness, so product code stays plain boto3 against any endpoint.
 """
 import json
 import os
+import urllib.parse
 import urllib.request
 import uuid
 
 from moto.apigatewayv2.responses import ApiGatewayV2Response
+from moto.awslambda.exceptions import GenericResourcNotFound, UnknownFunctionException
+from moto.awslambda.models import FunctionUrlConfig
+from moto.awslambda.responses import LambdaResponse
+from moto.awslambda.utils import get_backend as lambda_backend
 from moto.codecommit.exceptions import RepositoryDoesNotExistException
 from moto.codecommit.responses import CodeCommitResponse
 from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
 from moto.logs.models import LogsBackend
 from moto.logs.utils import EventMessageFilter
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.ses.exceptions import InvalidLambdaFunctionException
+from moto.ses.models import SESBackend
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account id
 LIVE_TAIL_UPDATE_MAX = 500  # events in one sessionUpdate, as in AWS; beyond it the update is sampled
@@ -52,6 +60,52 @@ def _get_v2_authorizers(self):
     # moto 5.2 has apigatewayv2 GetAuthorizer but not the GetAuthorizers listing.
     api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
     return 200, {}, json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})
+
+
+def _url_target(response):
+    # URLs live per qualifier ("" for the function itself), as in AWS: an alias has its own.
+    name = urllib.parse.unquote(response.path.split("/")[-2])
+    function = response.backend.get_function(name)
+    qualifier = response.querystring.get("Qualifier", [""])[0]
+    if qualifier:
+        response.backend.get_alias(qualifier, name)  # raises for an unknown alias
+    urls = function.__dict__.setdefault("flowscope_urls", {})
+    return function, qualifier, urls
+
+
+def _url_answer(function, qualifier, config):
+    answer = config.to_dict()
+    if qualifier:
+        answer["FunctionArn"] = f"{function.function_arn}:{qualifier}"
+    return json.dumps(answer)
+
+
+def _create_function_url_config(self):
+    function, qualifier, urls = _url_target(self)
+    urls[qualifier] = FunctionUrlConfig(function=function, config=self.json_body)
+    return 201, {"status": 201}, _url_answer(function, qualifier, urls[qualifier])
+
+
+def _get_function_url_config(self):
+    function, qualifier, urls = _url_target(self)
+    if qualifier not in urls:
+        raise GenericResourcNotFound()
+    return 200, {"status": 200}, _url_answer(function, qualifier, urls[qualifier])
+
+
+def _delete_function_url_config(self):
+    _, qualifier, urls = _url_target(self)
+    urls.pop(qualifier, None)
+    return 204, {"status": 204}, "{}"
+
+
+def _validate_ses_lambda_action(self, lambda_action):
+    # moto's check asks the Docker-backed Lambda backend; the emulator runs the simple one.
+    try:
+        lambda_backend(self.account_id, self.region_name).get_function(lambda_action["FunctionArn"])
+    except UnknownFunctionException:
+        raise InvalidLambdaFunctionException(
+            f"Invalid Lambda function: {lambda_action['FunctionArn']}") from None
 
 
 def _live_tail_group(backend, identifier):
@@ -111,6 +165,10 @@ def extend_moto():
     CodeCommitResponse.get_repository_triggers = _get_repository_triggers
     ApiGatewayV2Response.get_authorizers = _get_v2_authorizers
     LogsBackend.start_live_tail = _start_live_tail
+    LambdaResponse.create_function_url_config = _create_function_url_config
+    LambdaResponse.get_function_url_config = _get_function_url_config
+    LambdaResponse.delete_function_url_config = _delete_function_url_config
+    SESBackend._validate_lambda_action = _validate_ses_lambda_action
 
 
 class Emulator:

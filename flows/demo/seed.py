@@ -16,7 +16,11 @@ chat-media
     S3 -> SQS ``chat-exports``; Kinesis ``chat-clickstream`` -> analytics.
 chat-ops
     ALB (``/admin/*`` -> admin, default -> web); CodeCommit ``chat-infra`` triggers ->
-    infra notifier and an SNS topic; an EventBridge schedule -> cleanup.
+    infra notifier and an SNS topic; an EventBridge schedule -> cleanup, and a weekly one ->
+    cleanup's ``live`` alias (permitted on the alias); status also answers on a function URL.
+chat-realtime, moderation
+    EventBridge ``chat-message-flagged`` -> state machine ``chat-moderation``, whose tasks run
+    history, then in parallel notify (waiting for a task token) and cleanup.
 
 Deliberate flaws, so the consistency check and the IAM audit have something to find, are
 listed in ``FLAWS`` and returned in the summary.
@@ -26,7 +30,7 @@ from urllib.parse import urlparse
 
 import boto3
 
-from .architecture import resources
+from .architecture import resources, workflows
 from .architecture.common import DEMO_TABLE, FLAWS, STACK_TAG
 from .architecture.functions import create_functions
 from .architecture.roles import create_roles
@@ -76,4 +80,7 @@ def seed_demo(endpoint_url, region="us-east-1"):
     summary.update(resources.media(client, region, account, functions, tags))
     summary.update(resources.load_balancer(client, region, account, functions, tags))
     summary.update(resources.operations(client, region, account, functions, tags))
+    summary["function_url"] = workflows.function_url(client, functions)
+    summary.update(workflows.alias_schedule(client, region, account, functions, tags))
+    summary.update(workflows.moderation(client, region, account, functions, tags))
     return summary

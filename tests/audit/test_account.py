@@ -144,3 +144,13 @@ def test_an_unreadable_boundary_is_reported_and_does_not_hide_anything():
     assert of(result, top, Category.ADMIN)
     [problem] = of(result, top, Category.UNPARSEABLE)
     assert "boundary was ignored" in problem.detail
+
+
+def test_a_url_without_authentication_and_a_public_statement_is_critical():
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+                             "Resource": FUNCTION_ARN,
+                             "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}]}
+    result = audit(functions=[{"arn": FUNCTION_ARN, "url_auth_type": "NONE", "resource_policy": policy}])
+    titles = {f.title: f.severity for f in of(result, FUNCTION_ARN, Category.PUBLIC_INVOKE)}
+    assert titles["Function URL is open to the internet"] == Severity.CRITICAL
+    assert "Function URL needs no authentication" not in titles

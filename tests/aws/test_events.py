@@ -99,7 +99,8 @@ def test_it_gives_targets_of_other_services_a_stub_node(aws):
     edge = Edge.objects.get(kind="eventbridge")
     assert (edge.source_arn, edge.target_arn) == (rule_arn, machine)
     stub = Resource.objects.get(arn=machine)
-    assert (stub.type, stub.discovered) == ("unknown", False)
+    # Typed from its ARN even when Step Functions was not read: never "unknown" (issue 13).
+    assert (stub.type, stub.discovered) == ("stepfunctions_state_machine", False)
 
 
 @pytest.mark.django_db

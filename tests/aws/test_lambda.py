@@ -108,9 +108,9 @@ def test_it_maps_a_stream_mapping_to_its_table_and_keeps_the_stream():
 
 def test_it_reports_event_sources_it_does_not_graph():
     edges, problem = transform_event_source_mapping({
-        "UUID": "u2", "EventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/x/abc",
+        "UUID": "u2", "EventSourceArn": "arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/x",
         "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:f"})
-    assert edges is None and "kafka" in problem
+    assert edges is None and "elasticmapreduce" in problem
 
 
 def test_it_keeps_the_qualifier_of_a_destination_on_an_alias():

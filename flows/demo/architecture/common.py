@@ -13,6 +13,8 @@ FLAWS = {
                          "source_arn": "arn:aws:s3:::chat-uploads-v1"},
     # Opened "temporarily" while debugging the status page: anyone may invoke chat-status.
     "public_function": "chat-status",
+    # Its status page went out on a function URL with AuthType NONE and a public statement.
+    "public_function_url": "chat-status",
     # The IAM audit's targets.
     "administrator_role": "chat-admin-role",
     "wildcard_inline_role": "chat-analytics-role",

@@ -2,7 +2,9 @@
 
 The README has a table of every variable read here; keep the two in step.
 """
+import json
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -68,6 +70,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app (daphne has no file server): hashed, compressed,
+    # cached forever once collectstatic has run.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -147,8 +152,28 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "node_modules")]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+
+
+def _vendor_dirs():
+    """node_modules/<package> as static/vendor/<package>, for package.json's dependencies only
+    (not every transitive file in node_modules, which collectstatic would copy and hash)."""
+    manifest = json.loads((BASE_DIR / "package.json").read_text())
+    return [(f"vendor/{name}", BASE_DIR / "node_modules" / name)
+            for name in manifest.get("dependencies", {})
+            if (BASE_DIR / "node_modules" / name).is_dir()]
+
+
+STATICFILES_DIRS = [BASE_DIR / "static", *_vendor_dirs()]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "dashboard.staticfiles.StaticStorage"},
+}
+# Until collectstatic has run (development, tests, `manage.py demo`), WhiteNoise serves the
+# files from static/ and node_modules/ under their plain names.
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
+if WHITENOISE_USE_FINDERS:
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # Security headers. The Content-Security-Policy is set by flows.middleware.
 X_FRAME_OPTIONS = "DENY"

@@ -71,11 +71,12 @@ class Site:
     def start(self):
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput")
-        # --insecure: serve static files (and node_modules as vendor/) without DEBUG.
+        # No --insecure: WhiteNoise serves the static files (and node_modules as vendor/), as
+        # in a deployment.
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the handle
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload",
-                 "--insecure"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -61,10 +61,8 @@ class Command(BaseCommand):
             live = None
             if not no_serve:
                 live = self._start_live(traffic)
-                # insecure_serving: runserver serves static files even with DEBUG off, as the
-                # demo has no separate web server in front of it.
-                call_command("runserver", f"127.0.0.1:{port}", use_reloader=False,
-                             insecure_serving=True)
+                # Static files come from WhiteNoise, as in a deployment.
+                call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
             if not no_serve and live:
                 live.set()

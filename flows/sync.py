@@ -38,7 +38,7 @@ def sync_account(regions, role_arn=None, session=None, progress=None, collectors
     regions = list(dict.fromkeys(regions))
     if not regions:
         raise ValueError("at least one region is needed")
-    session = session or make_session(role_arn)
+    session = session or make_session(role_arn, region=regions[0])
     counter = ApiCallCounter(session)
     account_id, partition = caller_identity(session)
     account, _ = Account.objects.get_or_create(account_id=account_id)

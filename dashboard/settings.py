@@ -137,6 +137,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Beat's schedule state, out of the working directory (default: ./celerybeat-schedule.*).
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME",
+                                    str(BASE_DIR / "var" / "celerybeat-schedule"))
+Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,7 +162,8 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 def _vendor_dirs():
     """node_modules/<package> as static/vendor/<package>, for package.json's dependencies only
     (not every transitive file in node_modules, which collectstatic would copy and hash)."""
-    manifest = json.loads((BASE_DIR / "package.json").read_text())
+    package = BASE_DIR / "package.json"
+    manifest = json.loads(package.read_text()) if package.exists() else {}
     return [(f"vendor/{name}", BASE_DIR / "node_modules" / name)
             for name in manifest.get("dependencies", {})
             if (BASE_DIR / "node_modules" / name).is_dir()]

@@ -54,6 +54,9 @@ class Command(BaseCommand):
             seed_demo(emulator.endpoint, region=DEMO_REGION)
             self.stdout.write(f"AWS emulator at {emulator.endpoint}, demo chat app seeded "
                               f"in {DEMO_REGION}")
+            # The README's recipe: the CLI in another terminal, against this emulator.
+            self.stdout.write("  CLI against it: export " + " ".join(
+                f"{key}={value}" for key, value in emulator.environment().items()))
             password = self._login(user)
             self._sync()
             url = None if no_serve else f"http://127.0.0.1:{port}/"

@@ -5,6 +5,7 @@ The README has a table of every variable read here; keep the two in step.
 import json
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,12 +47,15 @@ def envlist(name, default=""):
 
 
 DEBUG = envbool("DEBUG", "false")
+# Local use only (laptop, tests, the demo). `check --deploy` fails while it is in use
+# (flows.checks), and FLOWSCOPE_REQUIRE_SECRET_KEY=true refuses to start without SECRET_KEY.
+DEVELOPMENT_SECRET_KEY = "flowscope-insecure-development-key-set-SECRET_KEY-in-production"
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env("FLOWSCOPE_REQUIRE_SECRET_KEY", "false") == "true":
-        raise ImproperlyConfigured("SECRET_KEY must be set")
-    # Local use only: a fixed development key. Deployments set SECRET_KEY (or SECRET_KEY_FILE).
-    SECRET_KEY = "flowscope-insecure-development-key-set-SECRET_KEY-in-production"
+    if not DEBUG and envbool("FLOWSCOPE_REQUIRE_SECRET_KEY", "false"):
+        raise ImproperlyConfigured("SECRET_KEY must be set (or SECRET_KEY_FILE): "
+                                   "FLOWSCOPE_REQUIRE_SECRET_KEY is on")
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -65,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "flows",
 ]
 
@@ -80,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "flows.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns a lockout into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -146,6 +153,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for LOCKOUT_MINUTES. Admins clear lockouts in /admin/
+# (Axes: access attempts) or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("FLOWSCOPE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("FLOWSCOPE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+# Username and address together: a stranger cannot lock a user out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -190,6 +211,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
 if envbool("BEHIND_TLS_PROXY", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Login throttling counts the client's address, which the one proxy in front appends.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = 1
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0, minimum=0)
 
 LOGGING = {

@@ -7,6 +7,7 @@ import logging
 
 from django.http import JsonResponse
 
+from . import params as checked
 from .api import api_login_required, require_GET
 from .live.focus import is_tailing
 from .live.reads import function_stats, invocation_detail, invocations_since
@@ -70,8 +71,10 @@ def invocation(request, invocation_id):
 
 @require_GET
 @api_login_required
+@checked.answers_bad_parameters
 def function_stats_view(request, arn):
     """Per-minute series and totals over the last ``?minutes=`` (default 60) for one function."""
+    checked.function_arn("arn", arn)
     minutes = _int_param(request, "minutes", 60, 1, MAX_MINUTES)
     if minutes is None:
         return JsonResponse({"error": "minutes must be a whole number"}, status=400)

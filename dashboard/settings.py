@@ -116,7 +116,15 @@ except Exception as exc:  # dj-database-url raises several types for unknown sch
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        # One-process mode runs the poller beside CLI syncs and audits: WAL lets readers go on
+        # while one writes, writers wait up to 20 s for each other, and IMMEDIATE takes the
+        # write lock when a transaction starts (a read that later wants to write would
+        # otherwise fail at once with "database is locked", without waiting).
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "")

@@ -104,7 +104,7 @@ def attach_database(database_url, alias=ALIAS):
     config = dj_database_url.parse(database_url)
     config.update({"ATOMIC_REQUESTS": False, "AUTOCOMMIT": True, "CONN_MAX_AGE": 0,
                    "CONN_HEALTH_CHECKS": False, "TIME_ZONE": None, "TEST": {},
-                   "OPTIONS": {"timeout": 20}})
+                   "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}})
     connections.settings[alias] = config
     return alias
 

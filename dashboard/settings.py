@@ -278,6 +278,10 @@ FLOWSCOPE = {
     # USD per GB-second of billed duration, by architecture (cost estimates only).
     "PRICE_PER_GB_SECOND_X86": env("FLOWSCOPE_PRICE_PER_GB_SECOND_X86", "0.0000166667"),
     "PRICE_PER_GB_SECOND_ARM": env("FLOWSCOPE_PRICE_PER_GB_SECOND_ARM", "0.0000133334"),
+    # Health (/healthz, the page's status line): seconds the most overdue log group may be
+    # behind its schedule before the check warns, and before it fails (503).
+    "HEALTH_POLL_LAG_WARN": envint("FLOWSCOPE_HEALTH_POLL_LAG_WARN", 30, minimum=1),
+    "HEALTH_POLL_LAG_FAIL": envint("FLOWSCOPE_HEALTH_POLL_LAG_FAIL", 300, minimum=1),
     # Password `manage.py demo` gives its login; empty: a random one, printed.
     "DEMO_PASSWORD": env("FLOWSCOPE_DEMO_PASSWORD", ""),
 }

@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .live.focus import clean_functions, set_focus
+from .ops.metrics import websocket_clients
 from .publish import group_name
 
 log = logging.getLogger(__name__)
@@ -118,10 +119,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for group in self.live_groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        websocket_clients.inc()
+        self.counted = True
         self.sender = asyncio.create_task(self._send_paced())
         self.rejoiner = asyncio.create_task(self._stay_in_group())
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            websocket_clients.dec()
+            self.counted = False
         for task in (getattr(self, "sender", None), getattr(self, "rejoiner", None)):
             if task is not None:
                 task.cancel()

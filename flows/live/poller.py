@@ -342,7 +342,7 @@ def _schedule(cursor, outcome, counters, groups_in_region, catchup_ms=None, even
         counters[name] = counters.get(name, 0) + (getattr(page, name) if page else 0)
     stats = dict(cursor.stats)
     for name, value in {**counters, "events": events, "duplicates": duplicates,
-                        "invocations": invocations}.items():
+                        "invocations": invocations, "polls": 1}.items():
         if value:
             stats[name] = stats.get(name, 0) + value
     if groups_in_region is None:

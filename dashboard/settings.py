@@ -135,8 +135,11 @@ if REDIS_URL:
             # A consumer waits on its channel with a 5 s blocking pop; redis-py 6+ also gives
             # every socket read 5 s by default, so an idle WebSocket's wait timed out and its
             # consumer died. Reads may take longer than the pop; connecting may not.
+            # redis-py's asyncio pool allows 100 connections and then fails instead of
+            # waiting: 200 dashboards reconnecting at once (a restart) got HTTP 500s.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30,
-                                  "socket_connect_timeout": 5}], "prefix": "flowscope"},
+                                  "socket_connect_timeout": 5, "max_connections": 2000}],
+                       "prefix": "flowscope"},
         }
     }
 else:
@@ -229,7 +232,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"}},
+    # axes logs every login at INFO; failures and lockouts are WARNING.
+    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }
 
 # Flowscope's own knobs.

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from ..aws.base import error_code, is_not_found
 from ..models import LogCursor, Resource
+from ..ops import counters as shared_counters
 from ..resilience import TRANSIENT, Backoff
 from ..vocabulary import NodeType
 from . import store
@@ -342,7 +343,7 @@ def _schedule(cursor, outcome, counters, groups_in_region, catchup_ms=None, even
         counters[name] = counters.get(name, 0) + (getattr(page, name) if page else 0)
     stats = dict(cursor.stats)
     for name, value in {**counters, "events": events, "duplicates": duplicates,
-                        "invocations": invocations, "polls": 1}.items():
+                        "invocations": invocations}.items():
         if value:
             stats[name] = stats.get(name, 0) + value
     if groups_in_region is None:
@@ -465,6 +466,7 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
         batcher.maybe_flush()
     batcher.flush()
     report.published_frames = batcher.frames
+    shared_counters.add("log_polls", len(ids))
     return report
 
 

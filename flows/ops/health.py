@@ -38,7 +38,7 @@ def check_redis():
         return _check("ok", mode="in-process (no REDIS_URL)")
     started = time.monotonic()
     try:
-        heartbeat._client().ping()
+        heartbeat.client().ping()
     except redis.RedisError as exc:
         return _check("fail", error=type(exc).__name__,
                       advice="Redis does not answer: live updates, Celery and locks stop. "

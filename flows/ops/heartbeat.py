@@ -17,8 +17,15 @@ def _key():
     return f"{settings.FLOWSCOPE['REDIS_PREFIX']}:workers-seen"
 
 
-def _client():
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+_clients = {}
+
+
+def client():
+    """One Redis client (and connection pool) per URL for the process."""
+    if settings.REDIS_URL not in _clients:
+        _clients[settings.REDIS_URL] = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return _clients[settings.REDIS_URL]
 
 
 def record(worker=None, now=None):
@@ -27,7 +34,7 @@ def record(worker=None, now=None):
     if not settings.REDIS_URL:
         return
     try:
-        _client().hset(_key(), worker or f"{socket.gethostname()}:{os.getpid()}",
+        client().hset(_key(), worker or f"{socket.gethostname()}:{os.getpid()}",
                        now or time.time())
     except redis.RedisError:
         pass
@@ -37,9 +44,9 @@ def workers_seen(within=SEEN_WITHIN_SECONDS, now=None):
     """{worker: seconds since last seen} for workers seen within ``within`` seconds; forgets
     workers gone for an hour. Raises redis.RedisError when Redis is away."""
     now = now or time.time()
-    client = _client()
-    seen = {name.decode(): now - float(at) for name, at in client.hgetall(_key()).items()}
+    redis_client = client()
+    seen = {name.decode(): now - float(at) for name, at in redis_client.hgetall(_key()).items()}
     gone = [name for name, age in seen.items() if age > 3600]
     if gone:
-        client.hdel(_key(), *gone)
+        redis_client.hdel(_key(), *gone)
     return {name: age for name, age in seen.items() if age <= within}

@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from ..models import Invocation, LogCursor, SyncRun
 from ..vocabulary import SyncStatus
-from . import health, heartbeat
+from . import counters, health, heartbeat
 
 # Counted where they live: this process's open live connections.
 local = CollectorRegistry(auto_describe=True)
@@ -39,8 +39,12 @@ class FlowscopeCollector:
             for name, value in (stats or {}).items():
                 if isinstance(value, (int, float)) and name != "behind_ms":
                     totals[name] = totals.get(name, 0) + value
-        yield _counter("flowscope_log_polls", "Log group polls done (all workers)",
-                       totals.get("polls", 0))
+        try:
+            polls = counters.read().get("log_polls", 0)
+        except redis.RedisError:
+            polls = None
+        if polls is not None:
+            yield _counter("flowscope_log_polls", "Log group polls done (all workers)", polls)
         yield _counter("flowscope_invocations", "Invocations found by log polling",
                        totals.get("invocations", 0))
         calls = CounterMetricFamily("flowscope_aws_api_calls", "AWS API calls made",

@@ -5,10 +5,13 @@ import uuid
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.test import TestCase
 
-from flows.models import Account, ApiToken, SyncRun
+from flows.live.clients import Clients
+from flows.live.poller import PushBatcher, ensure_cursors, run_cycle
+from flows.models import Account, ApiToken, LogCursor, SyncRun
 from flows.ops.metrics import websocket_clients
-from tests.live.helpers import add_function, invocation_lines, now_ms, poll_all, put_lines
+from tests.live.helpers import add_function, invocation_lines, now_ms, put_lines
 
 
 def sample(text, name, **labels):
@@ -17,6 +20,11 @@ def sample(text, name, **labels):
     match = re.search(rf"^{pattern}$", text, re.MULTILINE)
     assert match, f"no {name} {labels} in the metrics"
     return float(match[1])
+
+
+def _polls(client, token):
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}").content.decode()
+    return sample(text, "flowscope_log_polls_total")
 
 
 @pytest.fixture
@@ -35,7 +43,11 @@ def test_it_counts_polls_invocations_calls_and_lag_from_real_polls(aws, client, 
     add_function("worker")
     put_lines(aws, "/aws/lambda/worker", "2026/12/01/[$LATEST]a",
               invocation_lines(str(uuid.uuid4()), now_ms()))
-    poll_all()
+    polls_before = _polls(client, token)
+    ensure_cursors()
+    LogCursor.objects.update(next_poll_at=None)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run_cycle("metrics-test", Clients(), PushBatcher(lambda *args, **kwargs: None))
     account = Account.objects.get()
     SyncRun.objects.create(account=account, status="failed", regions=["us-east-1"],
                            duration_ms=1500, api_calls=7)
@@ -45,7 +57,7 @@ def test_it_counts_polls_invocations_calls_and_lag_from_real_polls(aws, client, 
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
-    assert sample(text, "flowscope_log_polls_total") == 1
+    assert sample(text, "flowscope_log_polls_total") == polls_before + 1
     assert sample(text, "flowscope_invocations_total") == 1
     assert sample(text, "flowscope_aws_api_calls_total", source="log_polling") >= 1
     assert sample(text, "flowscope_aws_api_calls_total", source="sync") == 7

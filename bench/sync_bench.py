@@ -8,7 +8,6 @@ prints both, their ratio and both API call counts, for each N.
     .venv/bin/python bench/sync_bench.py --n 100 --repeat 1
 """
 import argparse
-import collections
 import io
 import json
 import os

@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -18,3 +19,12 @@ def schedule_periodic_sync(sender, **kwargs):
         sender.signature("flows.tasks.sync_all_accounts"),
         name="sync all configured accounts",
     )
+
+
+@worker_ready.connect
+@task_prerun.connect
+def record_worker_heartbeat(**kwargs):
+    """/healthz reports whether workers run: each notes in Redis when it last started a task."""
+    from flows.ops import heartbeat
+
+    heartbeat.record()

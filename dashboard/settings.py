@@ -2,8 +2,11 @@
 
 The README has a table of every variable read here; keep the two in step.
 """
+import json
 import os
 import re
+import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,12 +59,15 @@ def envarns(name, pattern, what):
 
 
 DEBUG = envbool("DEBUG", "false")
+# Local use only (laptop, tests, the demo). `check --deploy` fails while it is in use
+# (flows.checks), and FLOWSCOPE_REQUIRE_SECRET_KEY=true refuses to start without SECRET_KEY.
+DEVELOPMENT_SECRET_KEY = "flowscope-insecure-development-key-set-SECRET_KEY-in-production"
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env("FLOWSCOPE_REQUIRE_SECRET_KEY", "false") == "true":
-        raise ImproperlyConfigured("SECRET_KEY must be set")
-    # Local use only: a fixed development key. Deployments set SECRET_KEY (or SECRET_KEY_FILE).
-    SECRET_KEY = "flowscope-insecure-development-key-set-SECRET_KEY-in-production"
+    if not DEBUG and envbool("FLOWSCOPE_REQUIRE_SECRET_KEY", "false"):
+        raise ImproperlyConfigured("SECRET_KEY must be set (or SECRET_KEY_FILE): "
+                                   "FLOWSCOPE_REQUIRE_SECRET_KEY is on")
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -75,11 +81,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "flows",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app (daphne has no file server): hashed, compressed,
+    # cached forever once collectstatic has run.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "flows.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns a lockout into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -116,7 +128,15 @@ except Exception as exc:  # dj-database-url raises several types for unknown sch
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        # One-process mode runs the poller beside CLI syncs and audits: WAL lets readers go on
+        # while one writes, writers wait up to 20 s for each other, and IMMEDIATE takes the
+        # write lock when a transaction starts (a read that later wants to write would
+        # otherwise fail at once with "database is locked", without waiting).
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "")
@@ -127,8 +147,11 @@ if REDIS_URL:
             # A consumer waits on its channel with a 5 s blocking pop; redis-py 6+ also gives
             # every socket read 5 s by default, so an idle WebSocket's wait timed out and its
             # consumer died. Reads may take longer than the pop; connecting may not.
+            # redis-py's asyncio pool allows 100 connections and then fails instead of
+            # waiting: 200 dashboards reconnecting at once (a restart) got HTTP 500s.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30,
-                                  "socket_connect_timeout": 5}], "prefix": "flowscope"},
+                                  "socket_connect_timeout": 5, "max_connections": 2000}],
+                       "prefix": "flowscope"},
         }
     }
 else:
@@ -144,11 +167,29 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Beat's schedule state, out of the working directory (default: ./celerybeat-schedule.*).
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME",
+                                    str(BASE_DIR / "var" / "celerybeat-schedule"))
+Path(CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for LOCKOUT_MINUTES. Admins clear lockouts in /admin/
+# (Axes: access attempts) or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("FLOWSCOPE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("FLOWSCOPE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+# Username and address together: a stranger cannot lock a user out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -159,8 +200,29 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "node_modules")]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+
+
+def _vendor_dirs():
+    """node_modules/<package> as static/vendor/<package>, for package.json's dependencies only
+    (not every transitive file in node_modules, which collectstatic would copy and hash)."""
+    package = BASE_DIR / "package.json"
+    manifest = json.loads(package.read_text()) if package.exists() else {}
+    return [(f"vendor/{name}", BASE_DIR / "node_modules" / name)
+            for name in manifest.get("dependencies", {})
+            if (BASE_DIR / "node_modules" / name).is_dir()]
+
+
+STATICFILES_DIRS = [BASE_DIR / "static", *_vendor_dirs()]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "dashboard.staticfiles.StaticStorage"},
+}
+# Until collectstatic has run (development, tests, `manage.py demo`), WhiteNoise serves the
+# files from static/ and node_modules/ under their plain names.
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
+if WHITENOISE_USE_FINDERS:
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # Security headers. The Content-Security-Policy is set by flows.middleware.
 X_FRAME_OPTIONS = "DENY"
@@ -172,6 +234,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
 if envbool("BEHIND_TLS_PROXY", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Login throttling counts the client's address, which the one proxy in front appends.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = 1
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0, minimum=0)
 
 LOGGING = {
@@ -179,7 +244,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"}},
+    # axes logs every login at INFO; failures and lockouts are WARNING.
+    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "WARNING"},
+                "axes": {"level": "WARNING"}},
 }
 
 def envseverity(name, default):
@@ -261,6 +328,10 @@ FLOWSCOPE = {
     # USD per GB-second of billed duration, by architecture (cost estimates only).
     "PRICE_PER_GB_SECOND_X86": env("FLOWSCOPE_PRICE_PER_GB_SECOND_X86", "0.0000166667"),
     "PRICE_PER_GB_SECOND_ARM": env("FLOWSCOPE_PRICE_PER_GB_SECOND_ARM", "0.0000133334"),
+    # Health (/healthz, the page's status line): seconds the most overdue log group may be
+    # behind its schedule before the check warns, and before it fails (503).
+    "HEALTH_POLL_LAG_WARN": envint("FLOWSCOPE_HEALTH_POLL_LAG_WARN", 30, minimum=1),
+    "HEALTH_POLL_LAG_FAIL": envint("FLOWSCOPE_HEALTH_POLL_LAG_FAIL", 300, minimum=1),
     # Password `manage.py demo` gives its login; empty: a random one, printed.
     "DEMO_PASSWORD": env("FLOWSCOPE_DEMO_PASSWORD", ""),
 }

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from flows.consumers import SESSION_ENDED, session_topic
+from flows.ops import views as ops
 from flows.publish import publish
 
 
@@ -22,5 +23,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics_view, name="metrics"),
+    path("api/health/", ops.api_health, name="api-health"),
     path("", include("flows.urls")),
 ]

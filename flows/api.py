@@ -14,6 +14,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
 from django.utils import timezone
 
+from . import params as checked
 from .arns import parse_arn
 from .export import RENDERERS, graph_document
 from .models import Account, ApiToken, Edge, Resource, SyncRun
@@ -85,13 +86,14 @@ def unauthorized(message):
 
 
 def _accounts_filter(request):
-    """The ?account=ID filter as a queryset of accounts, or None for all of them."""
-    account_ids = request.GET.getlist("account")
+    """The ?account=ID filter (repeatable) as a queryset of accounts, or None for all of them."""
+    account_ids = checked.accounts(request)
     return Account.objects.filter(account_id__in=account_ids) if account_ids else None
 
 
 @require_GET
 @api_login_required
+@checked.answers_bad_parameters
 def graph(request):
     """The whole graph in the export format; ?format=dot|mermaid for the drawings."""
     fmt = request.GET.get("format", "json")

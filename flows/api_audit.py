@@ -3,10 +3,10 @@ summary for the graph's badges. Same authentication as the rest of the API."""
 from django.conf import settings
 from django.http import JsonResponse
 
+from . import params as checked
 from .api import api_login_required, require_GET
-from .audit.findings import FINDINGS_FORMAT, Severity
+from .audit.findings import FINDINGS_FORMAT, Category, Severity
 from .views_audit import (
-    FILTERS,
     concerned,
     is_function,
     is_role,
@@ -32,10 +32,19 @@ def finding_json(finding):
 
 @require_GET
 @api_login_required
+@checked.answers_bad_parameters
 def findings(request):
     """Stored findings, most severe first. Filters (all optional): ?account= ?category=
     ?severity= ?function= ?role= ?stack= and ?arn= (findings about that role or function)."""
-    params = {name: request.GET.get(name, "").strip() for name in (*FILTERS, "arn")}
+    params = {
+        "account": checked.account(request),
+        "category": checked.choice(request, "category", Category),
+        "severity": checked.choice(request, "severity", Severity),
+        "function": checked.optional(request, "function", checked.function_arn),
+        "role": checked.optional(request, "role", checked.role_arn),
+        "stack": checked.optional(request, "stack", checked.stack_name),
+        "arn": checked.optional(request, "arn", checked.any_arn),
+    }
     rows, _ = select_findings(params)
     return JsonResponse({"format": FINDINGS_FORMAT, "action_data": stored_action_data(rows),
                          "findings": [finding_json(f) for f in rows]})
@@ -43,6 +52,7 @@ def findings(request):
 
 @require_GET
 @api_login_required
+@checked.answers_bad_parameters
 def findings_summary(request):
     """{ARN: {"count", "max_severity", "suppressed"}} for every role and function with findings.
 
@@ -52,7 +62,7 @@ def findings_summary(request):
     minimum = request.GET.get("min_severity", "").strip() or settings.FLOWSCOPE["AUDIT_BADGE_MIN_SEVERITY"]
     if minimum not in RANK:
         return JsonResponse({"error": f"min_severity must be one of {', '.join(RANK)}"}, status=400)
-    rows, _ = select_findings({"account": request.GET.get("account", "").strip()})
+    rows, _ = select_findings({"account": checked.account(request)})
     summary = {}
     for finding in rows:
         arns = set(concerned(finding))

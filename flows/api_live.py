@@ -7,6 +7,7 @@ import logging
 
 from django.http import JsonResponse
 
+from . import params as checked
 from .api import api_login_required, require_GET
 from .live.delivery import delivery_mode
 from .live.focus import is_tailing
@@ -72,8 +73,10 @@ def invocation(request, invocation_id):
 
 @require_GET
 @api_login_required
+@checked.answers_bad_parameters
 def function_stats_view(request, arn):
     """Per-minute series and totals over the last ``?minutes=`` (default 60) for one function."""
+    checked.function_arn("arn", arn)
     minutes = _int_param(request, "minutes", 60, 1, MAX_MINUTES)
     if minutes is None:
         return JsonResponse({"error": "minutes must be a whole number"}, status=400)

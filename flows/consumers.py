@@ -11,6 +11,7 @@ import importlib
 import inspect
 import logging
 import re
+import weakref
 from collections import deque
 
 from asgiref.sync import sync_to_async
@@ -18,7 +19,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .live.focus import clean_functions, set_focus
+from .ops.metrics import websocket_clients
 from .publish import group_name
+from .resilience import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,80 @@ class Outbox:
         return message
 
 
+class Hub:
+    """The live group's one subscription in this web process, shared by its consumers.
+
+    Were each consumer a member of the group itself, every published frame would cross the
+    channel layer once per open page: 200 dashboards at 10 frames a second made 2,000 Redis
+    messages a second, which one process could not drain (bench/fanout_bench.py). Here it
+    crosses once per process and is handed to each consumer in memory.
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.consumers = set()
+        self.channel = None
+        self.tasks = ()
+        self.lock = asyncio.Lock()
+
+    async def join(self, consumer):
+        async with self.lock:
+            self.consumers.add(consumer)
+            if not self.tasks:
+                # The layer's default prefix: channels_redis reads one process-wide channel for
+                # all of a process's own channels, named by that prefix.
+                self.channel = await self.layer.new_channel()
+                await self.layer.group_add(group_name(), self.channel)
+                self.tasks = (asyncio.create_task(self._receive()),
+                              asyncio.create_task(self._stay_in_group()))
+
+    async def leave(self, consumer):
+        async with self.lock:
+            self.consumers.discard(consumer)
+            if self.consumers or not self.tasks:
+                return
+            for task in self.tasks:
+                task.cancel()
+            self.tasks = ()
+            try:
+                await self.layer.group_discard(group_name(), self.channel)
+            except Exception:  # Redis away: the membership expires on its own
+                log.warning("could not leave the live group", exc_info=True)
+
+    async def _receive(self):
+        backoff = Backoff("live hub", log)
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except Exception as exc:  # Redis away: wait, then listen again
+                await asyncio.sleep(backoff.failed(exc))
+                continue
+            backoff.succeeded()
+            message = event.get("message")
+            if event.get("type") == "push" and isinstance(message, dict):
+                for consumer in list(self.consumers):
+                    consumer.deliver(message)
+
+    async def _stay_in_group(self):
+        while True:
+            await asyncio.sleep(GROUP_REJOIN_SECONDS)
+            try:
+                await self.layer.group_add(group_name(), self.channel)
+            except Exception:
+                log.warning("could not renew the live group membership", exc_info=True)
+
+
+# One hub per event loop and channel layer (tests run several loops and layers).
+_hubs = weakref.WeakKeyDictionary()
+
+
+def hub_for(layer):
+    hubs = _hubs.setdefault(asyncio.get_running_loop(), {})
+    if id(layer) not in hubs or hubs[id(layer)].layer is not layer:
+        hubs[id(layer)] = Hub(layer)
+    return hubs[id(layer)]
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
@@ -109,7 +186,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # Refused before the handshake completes: the browser sees a failed connection.
             await self.close(code=UNAUTHENTICATED)
             return
-        self.live_groups = [group_name()]
+        # This consumer's own groups (its login session's); the live group comes via the hub.
+        self.live_groups = []
         session = self.scope.get("session")
         if session is not None and session.session_key:
             self.live_groups.append(group_name(session_topic(session.session_key)))
@@ -117,11 +195,20 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.wake = asyncio.Event()
         for group in self.live_groups:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.hub = hub_for(self.channel_layer)
+        await self.hub.join(self)
         await self.accept()
+        websocket_clients.inc()
+        self.counted = True
         self.sender = asyncio.create_task(self._send_paced())
         self.rejoiner = asyncio.create_task(self._stay_in_group())
 
     async def disconnect(self, code):
+        if getattr(self, "hub", None) is not None:
+            await self.hub.leave(self)
+        if getattr(self, "counted", False):
+            websocket_clients.dec()
+            self.counted = False
         for task in (getattr(self, "sender", None), getattr(self, "rejoiner", None)):
             if task is not None:
                 task.cancel()
@@ -130,6 +217,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._store_focus([])
         for group in getattr(self, "live_groups", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    def deliver(self, message):
+        """A message of the live group, handed over by this process's hub."""
+        self._queue(message)
 
     async def push(self, event):
         """A message from ``flows.publish``: queue it for the next frame."""

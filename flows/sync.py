@@ -38,7 +38,7 @@ def sync_account(regions, role_arn=None, session=None, progress=None, collectors
     regions = list(dict.fromkeys(regions))
     if not regions:
         raise ValueError("at least one region is needed")
-    session = session or make_session(role_arn)
+    session = session or make_session(role_arn, region=regions[0])
     counter = ApiCallCounter(session)
     account_id, partition, identity = caller_identity(session)
     account, _ = Account.objects.get_or_create(account_id=account_id)
@@ -63,8 +63,7 @@ def sync_account(regions, role_arn=None, session=None, progress=None, collectors
         except Exception as exc:
             log.exception("sync %s failed", run.pk)
             run.status = SyncStatus.FAILED
-            run.errors = run.errors + [{"service": "sync", "region": "", "code": type(exc).__name__,
-                                        "message": str(exc)}]
+            run.errors = run.errors + [{"service": "sync", "region": "", **describe_error(exc)}]
         run.finished_at = timezone.now()
         run.duration_ms = round((time.monotonic() - started) * 1000, 1)
         run.api_calls = counter.total
@@ -111,7 +110,7 @@ def _run(run, session, counter, account_id, partition, regions, progress, collec
                 log.warning("collector %s failed: %s", ctx.origin, exc)
                 failed_origins.add(ctx.origin)
                 errors.append({"service": collector.key, "region": ctx.region, "fatal": True,
-                               "level": "error", **describe_error(exc)})
+                               "level": "error", **describe_error(exc, collector.key)})
             for warning in ctx.warnings:
                 errors.append({"service": collector.key, "region": ctx.region, "fatal": False,
                                "level": "error", **warning})

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from .locks import SyncInProgress
 from .publish import publish
+from .resilience import retry_transient
 from .sync import sync_account
 from .vocabulary import SyncStatus
 
@@ -48,7 +49,10 @@ def audit_after_sync(run):
     from .auditing import audit_account
 
     try:
-        result = audit_account(run.account)
+        # Beside the live poller on SQLite, or with Postgres restarting, the database can be
+        # busy for a moment: worth a few tries before giving up on this audit.
+        result = retry_transient(lambda: audit_account(run.account),
+                                 name=f"audit after sync {run.pk}", logger=log)
     except Exception:  # the sync's outcome must not depend on the audit
         log.exception("audit after sync %s failed", run.pk)
         return None

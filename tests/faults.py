@@ -51,3 +51,14 @@ def throttle(session, service, operation, times):
 
 def session():
     return boto3.Session()
+
+
+def answer_html(session, service, operation, status=500):
+    """Every HTTP attempt of service.operation gets an HTML error page, as a proxy would send."""
+    body = (b"<!doctype html><html lang=en><title>500 Internal Server Error</title>"
+            b"<h1>Internal Server Error</h1></html>")
+
+    def handler(request=None, **kwargs):
+        return AWSResponse(request.url, status, {"Content-Type": "text/html"}, _Raw(body))
+
+    session.events.register(f"before-send.{service}.{operation}", handler)

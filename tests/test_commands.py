@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.aws.test_lambda import make_function
 
@@ -53,3 +53,25 @@ def test_export_graph_rejects_an_unknown_format():
                             capture_output=True, text=True)
     assert result.returncode != 0
     assert "invalid choice" in result.stderr
+
+
+@pytest.mark.django_db
+def test_sync_command_needs_no_region_in_the_environment_beside_its_region_option(
+        small_architecture, monkeypatch, capsys):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+    call_command("sync", "--region", "eu-west-1", "--role-arn", small_architecture, "--json")
+
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["status"] == "success"
+
+
+@pytest.mark.django_db
+def test_sync_command_keeps_the_cause_of_a_failed_start(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+
+    with pytest.raises(CommandError, match="sync could not start") as raised:
+        call_command("sync", "--region", "us-east-1")
+
+    assert raised.value.__cause__ is not None

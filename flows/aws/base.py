@@ -3,6 +3,7 @@ import threading
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.parsers import ResponseParserError
 
 from ..graph import EdgeRecord, GraphBuilder, Node  # noqa: F401  (re-exported for collectors)
 
@@ -37,10 +38,22 @@ def is_not_found(exc):
     return isinstance(exc, ClientError) and error_code(exc) in NOT_FOUND_CODES
 
 
-def describe_error(exc):
-    """A plain sentence for the user: what failed and what to do about it."""
+def describe_error(exc, service=None):
+    """A plain sentence for the user: what failed and what to do about it.
+
+    ``service`` names the AWS service called, for errors that do not come from AWS itself.
+    """
     code = error_code(exc)
     operation = getattr(exc, "operation_name", None)
+    if isinstance(exc, ClientError) and code.isdigit():
+        # No AWS error code, only an HTTP status: the answer came from something in between (a
+        # proxy, a crashed emulator), and its body is often an HTML page, never worth showing.
+        where = " ".join(part for part in (service, operation) if part)
+        return {"code": code, "message": f"HTTP {code} from {where}".strip()}
+    if isinstance(exc, ResponseParserError):
+        return {"code": code, "message": (
+            f"{service or 'The service'} answered something that is not an AWS response; "
+            "check the endpoint (AWS_ENDPOINT_URL) and any proxy in between.")}
     message = str(exc)
     if isinstance(exc, ClientError):
         message = exc.response.get("Error", {}).get("Message") or message
@@ -82,7 +95,9 @@ class CollectContext:
 
     def warn(self, exc, resource=None):
         """Record a non-fatal problem with one resource; the collector carries on."""
-        entry = describe_error(exc) if isinstance(exc, (ClientError, BotoCoreError)) else {
+        service = self.origin.split(":")[0]
+        entry = describe_error(exc, service) if isinstance(
+            exc, (ClientError, BotoCoreError, ResponseParserError)) else {
             "code": type(exc).__name__, "message": str(exc)}
         if resource:
             entry["resource"] = resource

@@ -7,9 +7,13 @@ from botocore.config import Config
 from django.conf import settings
 
 
-def make_session(role_arn=None):
-    """A boto3 session: profile, SSO, env vars and AWS_ENDPOINT_URL all follow boto3's chain."""
-    base = boto3.Session()
+def make_session(role_arn=None, region=None):
+    """A boto3 session: profile, SSO, env vars and AWS_ENDPOINT_URL all follow boto3's chain.
+
+    ``region`` (the first region a sync reads) is where STS is asked who we are and where the
+    role is assumed, so a sync needs no region in the environment beside its --region.
+    """
+    base = boto3.Session(region_name=region) if region else boto3.Session()
     if not role_arn:
         return base
     sts = base.client("sts", config=client_config())

@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from ..aws.base import error_code, is_not_found
 from ..models import LogCursor, Resource
+from ..ops import counters as shared_counters
+from ..resilience import TRANSIENT, Backoff
 from ..vocabulary import NodeType
 from . import store
 from .clients import Clients
@@ -469,11 +471,17 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
     if not ids:
         return report
     groups = _groups_per_region(min(refresh_every, 5.0))  # active groups come and go
-    for cursor_id in ids:
+    for index, cursor_id in enumerate(ids):
         try:
             outcome = poll_cursor(cursor_id, owner, clients, groups,
                                   publish_item=batcher.add, between_reads=batcher.flush)
-        except Exception as exc:  # a bug or a database hiccup must not stop the other groups
+        except TRANSIENT:
+            # The database or Redis away: give this batch back and let the loop back off
+            # (polling the other groups now would meet the same trouble). What the batcher
+            # holds was stored, and goes out with the next flush.
+            _give_back(ids[index:], owner)
+            raise
+        except Exception as exc:  # a bug must not stop the other groups
             log.exception("polling log cursor %s failed", cursor_id)
             outcome = PollOutcome(cursor_id, error=f"{type(exc).__name__}: {exc}")
             LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(
@@ -489,7 +497,19 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
         batcher.maybe_flush()
     batcher.flush()
     report.published_frames = batcher.frames
+    shared_counters.add("log_polls", len(ids))
     return report
+
+
+def _give_back(ids, owner):
+    """Unlease cursors at once if the database lets us; otherwise their leases expire."""
+    try:
+        LogCursor.objects.filter(pk__in=ids, lease_owner=owner).update(
+            lease_owner="", leased_until=None)
+    except TRANSIENT:
+        pass
+    for cursor_id in ids[1:]:
+        release(cursor_id)
 
 
 def seconds_until_due(longest, shortest=0.02):
@@ -512,15 +532,21 @@ def poll_loop(stop=None, owner=None, clients=None, publish=None, idle_sleep=0.5,
     owner = owner or owner_id()
     clients = clients or Clients()
     batcher = PushBatcher(publish or default_publish)
+    backoff = Backoff("log polling", log)
     last_prune = 0.0
     while not (stop and stop()):
-        report = run_cycle(owner, clients, batcher)
-        if on_cycle:
-            on_cycle(report)
-        for error in report.errors:
-            log.warning("log polling: %s", error)
-        if time.monotonic() - last_prune > prune_every:
-            store.prune()
-            last_prune = time.monotonic()
-        if not report.claimed:
-            time.sleep(seconds_until_due(idle_sleep))
+        try:
+            report = run_cycle(owner, clients, batcher)
+            if on_cycle:
+                on_cycle(report)
+            for error in report.errors:
+                log.warning("log polling: %s", error)
+            if time.monotonic() - last_prune > prune_every:
+                store.prune()
+                last_prune = time.monotonic()
+            if not report.claimed:
+                time.sleep(seconds_until_due(idle_sleep))
+        except Exception as exc:  # the database locked or away, Redis away: wait, go on
+            backoff.wait(exc)
+        else:
+            backoff.succeeded()

@@ -30,6 +30,7 @@ from django.db import connection
 from ..aws.base import error_code
 from ..aws.session import client_config, make_session
 from ..models import LogCursor
+from ..resilience import Backoff as LoopBackoff
 from . import focus
 from .clients import CLIENT_MAX_AGE_S
 from .leases import owner_id
@@ -405,13 +406,16 @@ class TailManager:
 def tail_loop(stop=None, owner=None, publish=None, clients=None, interval=1.0, manager=None):
     """Run the tail manager until ``stop()`` says so (poll_logs, the demo, the Celery task)."""
     manager = manager or TailManager(owner=owner, publish=publish, clients=clients)
+    backoff = LoopBackoff("Live Tail", log)
     try:
         while not (stop and stop()):
             try:
                 manager.tick()
-            except Exception:  # the database or Redis away for a moment: try again next tick
-                log.exception("Live Tail tick failed")
+            except Exception as exc:  # the database or Redis away: back off, then tick again
                 status["errors"] += 1
+                time.sleep(backoff.failed(exc))
+                continue
+            backoff.succeeded()
             time.sleep(interval)
     finally:
         try:

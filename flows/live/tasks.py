@@ -7,6 +7,7 @@ from django.conf import settings
 
 from ..locks import exclusive
 from ..publish import publish
+from ..resilience import Backoff
 from . import store
 from .clients import Clients
 from .leases import owner_id
@@ -36,10 +37,16 @@ def poll_live_logs(max_seconds=None):
     interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
     deadline = time.monotonic() + (max_seconds or settings.FLOWSCOPE["LOG_POLL_TASK_SECONDS"])
     batcher = PushBatcher(publish)
+    backoff = Backoff("live poll task", log)
     invocations = polls = 0
     idle_since = None
     while time.monotonic() < deadline:
-        report = run_cycle(owner, clients, batcher)
+        try:
+            report = run_cycle(owner, clients, batcher)
+        except Exception as exc:  # the database or Redis away: wait, then carry on polling
+            time.sleep(max(0.0, min(backoff.failed(exc), deadline - time.monotonic())))
+            continue
+        backoff.succeeded()
         invocations += report.invocations
         polls += report.claimed
         if report.claimed:

@@ -7,6 +7,7 @@ from flows.models import Edge, Resource
 from flows.sync import sync_account
 from tests.data.codecommit_responses import REPOSITORY_ARN, TRIGGERS
 from tests.data.collector_hooks import before_each_call, deny, make_function, only, session
+from tests.faults import answer_html
 
 ACCOUNT = "123456789012"
 
@@ -116,3 +117,29 @@ def test_it_keeps_a_repository_without_triggers_information():
                                                  "us-east-1", ACCOUNT, None)
     assert (edges, problems) == ([], [])
     assert "trigger_count" not in node.attributes
+
+
+@pytest.mark.django_db
+def test_it_summarises_an_html_error_page_as_status_service_and_operation(aws, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "AWS_MAX_ATTEMPTS": 1}
+    proxied = session()
+    answer_html(proxied, "codecommit", "ListRepositories")
+
+    run = sync_account(["us-east-1"], session=proxied, collectors=only("codecommit", "sqs"))
+
+    assert run.status == "partial"
+    assert [(e["service"], e["message"]) for e in run.errors] == [
+        ("codecommit", "HTTP 500 from codecommit ListRepositories")]
+
+
+@pytest.mark.django_db
+def test_it_never_repeats_an_unparseable_answer_in_the_error(aws, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "AWS_MAX_ATTEMPTS": 1}
+    proxied = session()
+    answer_html(proxied, "sns", "ListTopics")
+
+    run = sync_account(["us-east-1"], session=proxied, collectors=only("sns"))
+
+    assert run.status == "failed"
+    assert "<" not in run.errors[0]["message"]
+    assert "not an AWS response" in run.errors[0]["message"]

@@ -71,11 +71,12 @@ class Site:
     def start(self):
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput")
-        # --insecure: serve static files (and node_modules as vendor/) without DEBUG.
+        # No --insecure: WhiteNoise serves the static files (and node_modules as vendor/), as
+        # in a deployment.
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the handle
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload",
-                 "--insecure"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -103,7 +104,7 @@ def attach_database(database_url, alias=ALIAS):
     config = dj_database_url.parse(database_url)
     config.update({"ATOMIC_REQUESTS": False, "AUTOCOMMIT": True, "CONN_MAX_AGE": 0,
                    "CONN_HEALTH_CHECKS": False, "TIME_ZONE": None, "TEST": {},
-                   "OPTIONS": {"timeout": 20}})
+                   "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}})
     connections.settings[alias] = config
     return alias
 

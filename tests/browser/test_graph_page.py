@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from flows.demo.seed import seed_demo
 
-from .harness import ACCOUNT_ID, edge, function, insert_graph, node, synthetic_graph
+from .harness import ACCOUNT_ID, edge, function, insert_graph, node
 
 pytestmark = pytest.mark.browser
 

@@ -54,6 +54,9 @@ class Command(BaseCommand):
             seed_demo(emulator.endpoint, region=DEMO_REGION)
             self.stdout.write(f"AWS emulator at {emulator.endpoint}, demo chat app seeded "
                               f"in {DEMO_REGION}")
+            # The README's recipe: the CLI in another terminal, against this emulator.
+            self.stdout.write("  CLI against it: export " + " ".join(
+                f"{key}={value}" for key, value in emulator.environment().items()))
             password = self._login(user)
             self._sync()
             url = None if no_serve else f"http://127.0.0.1:{port}/"
@@ -61,10 +64,8 @@ class Command(BaseCommand):
             live = None
             if not no_serve:
                 live = self._start_live(traffic)
-                # insecure_serving: runserver serves static files even with DEBUG off, as the
-                # demo has no separate web server in front of it.
-                call_command("runserver", f"127.0.0.1:{port}", use_reloader=False,
-                             insecure_serving=True)
+                # Static files come from WhiteNoise, as in a deployment.
+                call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
             if not no_serve and live:
                 live.set()

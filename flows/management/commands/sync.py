@@ -33,7 +33,8 @@ class Command(BaseCommand):
             except SyncInProgress as exc:
                 raise CommandError(str(exc)) from None
             except Exception as exc:  # no credentials, STS refused the role, bad endpoint...
-                raise CommandError(f"sync could not start{f' for {role_arn}' if role_arn else ''}: {exc}") from None
+                # Chained, so --traceback shows where it came from.
+                raise CommandError(f"sync could not start{f' for {role_arn}' if role_arn else ''}: {exc}") from exc
             audit = None if no_audit else audit_after_sync(run)
             if json:
                 self.stdout.write(_dumps(run_summary(run)))

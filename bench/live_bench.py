@@ -104,6 +104,60 @@ def emulator_process(port, ready):
         time.sleep(3600)
 
 
+def fresh_services(database_url, redis_url, ctx, port=0):
+    """A recreated Postgres database (migrated), a clean bench Redis database, and the
+    emulator in its own process. Returns (emulator process, endpoint)."""
+    import psycopg
+
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    db_name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    _django(database_url, redis_url)
+    import redis
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    # The bench's Redis database (default db 5) starts clean: no limiter buckets, and no
+    # channels of earlier runs left in the group (full ones slow every group_send down).
+    client = redis.Redis.from_url(redis_url)
+    for pattern in ("flowscope-live-bench*", "flowscope:*"):
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+    ready = ctx.Queue()
+    emulator = ctx.Process(target=emulator_process, args=(port, ready), daemon=True)
+    emulator.start()
+    return emulator, ready.get(timeout=60)
+
+
+def create_log_groups(endpoint, names, shards=0):
+    """Each function's log group (and a stream "s" in it); with ``shards``, a Kinesis stream of
+    that many shards that every group's subscription filter feeds (stream mode). Returns the
+    stream's ARN, or ""."""
+    import boto3
+
+    aws = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
+           "aws_secret_access_key": "testing"}
+    logs = boto3.client("logs", **aws)
+    stream_arn = role = ""
+    if shards:
+        kinesis = boto3.client("kinesis", **aws)
+        kinesis.create_stream(StreamName="flowscope-lambda-logs", ShardCount=shards)
+        stream_arn = kinesis.describe_stream_summary(
+            StreamName="flowscope-lambda-logs")["StreamDescriptionSummary"]["StreamARN"]
+        role = boto3.client("iam", **aws).create_role(
+            RoleName="cwl-to-kinesis", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for name in names:
+        group = f"/aws/lambda/{name}"
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        if stream_arn:
+            logs.put_subscription_filter(logGroupName=group, filterName="flowscope", filterPattern="",
+                                         destinationArn=stream_arn, roleArn=role)
+    return stream_arn
+
+
 # ---------------------------------------------------------------- writer process
 
 
@@ -329,35 +383,10 @@ def main():
     parser.add_argument("--reshard-at", type=float, default=0,
                         help="stream mode: split the first shard this many seconds into the writing")
     args = parser.parse_args()
-
-    import psycopg
-
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = args.database_url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    _django(args.database_url, args.redis_url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    import redis
-
+    ctx = mp.get_context("spawn")
+    emulator, endpoint = fresh_services(args.database_url, args.redis_url, ctx, args.port)
     from flows.live.poller import quiet_interval
     from flows.models import Account, Resource
-
-    # The bench's Redis database (default db 5) starts clean: no limiter buckets, and no
-    # channels of earlier runs left in the group (full ones slow every group_send down).
-    client = redis.Redis.from_url(args.redis_url)
-    for pattern in ("flowscope-live-bench*", "flowscope:*"):
-        for key in client.scan_iter(pattern):
-            client.delete(key)
-
-    ctx = mp.get_context("spawn")
-    ready = ctx.Queue()
-    emulator = ctx.Process(target=emulator_process, args=(args.port, ready), daemon=True)
-    emulator.start()
-    endpoint = ready.get(timeout=60)
 
     account = Account.objects.create(account_id=ACCOUNT)
     names = [f"bench-fn-{i:04d}" for i in range(args.functions)]
@@ -366,22 +395,7 @@ def main():
         type="lambda_function", name=name, region=REGION, origin=f"lambda:{REGION}",
         attributes={"log_group": f"/aws/lambda/{name}", "memory_size": 256}) for name in names])
 
-    stream_arn = ""
-    if args.mode == "stream":
-        import boto3
-
-        aws = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
-               "aws_secret_access_key": "testing"}
-        kinesis, logs = boto3.client("kinesis", **aws), boto3.client("logs", **aws)
-        kinesis.create_stream(StreamName="flowscope-lambda-logs", ShardCount=args.shards)
-        stream_arn = kinesis.describe_stream_summary(
-            StreamName="flowscope-lambda-logs")["StreamDescriptionSummary"]["StreamARN"]
-        role = boto3.client("iam", **aws).create_role(
-            RoleName="cwl-to-kinesis", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        for name in names:
-            logs.create_log_group(logGroupName=f"/aws/lambda/{name}")
-            logs.put_subscription_filter(logGroupName=f"/aws/lambda/{name}", filterName="flowscope",
-                                         filterPattern="", destinationArn=stream_arn, roleArn=role)
+    stream_arn = create_log_groups(endpoint, names, args.shards) if args.mode == "stream" else ""
 
     stop = ctx.Event()
 

@@ -18,7 +18,6 @@ Needs Postgres and Redis (database flowscope_quiet_bench, recreated; Redis datab
 """
 import argparse
 import asyncio
-import json
 import multiprocessing as mp
 import random
 import sys
@@ -30,9 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.live_bench import ACCOUNT, REGION, _django, cpu_seconds, emulator_process
-
-STREAM = "flowscope-lambda-logs"
+from bench.live_bench import (
+    ACCOUNT,
+    REGION,
+    cpu_seconds,
+    create_log_groups,
+    fresh_services,
+    poller_process,
+)
 
 
 def machine_speed():
@@ -40,21 +44,6 @@ def machine_speed():
     for _ in range(10_000_000):
         pass
     return time.perf_counter() - start
-
-
-def worker_process(database_url, redis_url, endpoint, stream_arn, stop):
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
-    if stream_arn:
-        env["FLOWSCOPE_LOG_STREAMS"] = stream_arn
-    _django(database_url, redis_url, env)
-    from flows.live.poller import poll_loop
-
-    if stream_arn:
-        from flows.live.stream import stream_loop
-
-        threading.Thread(target=stream_loop, kwargs={"stop": stop.is_set}, daemon=True).start()
-    poll_loop(stop=stop.is_set)
 
 
 def lines_of(request_id, at):
@@ -100,59 +89,25 @@ def main():
     args = parser.parse_args()
     print(f"machine speed: a 10M-step Python loop takes {machine_speed():.2f} s", flush=True)
 
-    import psycopg
-
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = args.database_url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    _django(args.database_url, args.redis_url)
+    ctx = mp.get_context("spawn")
+    emulator, endpoint = fresh_services(args.database_url, args.redis_url, ctx)
     import boto3
-    import redis
-    from django.core.management import call_command
 
     from flows.models import Account, Resource
 
-    call_command("migrate", verbosity=0)
-    client = redis.Redis.from_url(args.redis_url)
-    for pattern in ("flowscope-live-bench*", "flowscope:*"):
-        for key in client.scan_iter(pattern):
-            client.delete(key)
-
-    ctx = mp.get_context("spawn")
-    ready = ctx.Queue()
-    emulator = ctx.Process(target=emulator_process, args=(0, ready), daemon=True)
-    emulator.start()
-    endpoint = ready.get(timeout=60)
-    aws = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
-           "aws_secret_access_key": "testing"}
-    logs = boto3.client("logs", **aws)
-
+    logs = boto3.client("logs", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
     names = [f"quiet-fn-{i:04d}" for i in range(args.groups)]
     account = Account.objects.create(account_id=ACCOUNT)
     Resource.objects.bulk_create([Resource(
         account=account, arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
         type="lambda_function", name=name, region=REGION, origin=f"lambda:{REGION}",
         attributes={"log_group": f"/aws/lambda/{name}", "memory_size": 128}) for name in names])
-    stream_arn = ""
-    if args.mode == "stream":
-        kinesis = boto3.client("kinesis", **aws)
-        kinesis.create_stream(StreamName=STREAM, ShardCount=2)
-        stream_arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
-        role = boto3.client("iam", **aws).create_role(
-            RoleName="cwl-to-kinesis", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))["Role"]["Arn"]
-    for name in names:
-        group = f"/aws/lambda/{name}"
-        logs.create_log_group(logGroupName=group)
-        logs.create_log_stream(logGroupName=group, logStreamName="s")
-        if stream_arn:
-            logs.put_subscription_filter(logGroupName=group, filterName="flowscope", filterPattern="",
-                                         destinationArn=stream_arn, roleArn=role)
+    stream_arn = create_log_groups(endpoint, names, 2 if args.mode == "stream" else 0)
 
     stop = ctx.Event()
-    workers = [ctx.Process(target=worker_process, args=(args.database_url, args.redis_url, endpoint,
-                                                        stream_arn, stop), daemon=True)
+    workers = [ctx.Process(target=poller_process, args=(args.database_url, args.redis_url, endpoint,
+                                                        stop, None, stream_arn), daemon=True)
                for _ in range(args.workers)]
     for worker in workers:
         worker.start()

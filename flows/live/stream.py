@@ -23,7 +23,7 @@ import gzip
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -191,7 +191,6 @@ class ShardReport:
     invocations: int = 0
     finished: bool = False
     error: str = ""
-    items: list = field(default_factory=list)
 
 
 def _iterator(client, shard):

@@ -150,11 +150,11 @@
         var size = fresh.inner.has(id) ? fresh.inner.get(id) : fresh.boxes.get(id), box = boxes.get(id);
         if (size.w !== box.w || size.h !== box.h) Layout.growInPlace(boxes, id, size.w, size.h);
       });
-      var placed = Array.from(boxes.values());
+      var placed = Array.from(boxes.values()), edges = topEdges();
       var freshBounds = Layout.bounds(Array.from(fresh.boxes.values()));
       fresher.forEach(function (id) {
         var box = fresh.boxes.get(id), anchor = null;
-        topEdges().some(function (pair) {
+        edges.some(function (pair) {
           var other = pair[0] === id ? pair[1] : pair[1] === id ? pair[0] : null;
           if (other && oldBoxes.has(other) && boxes.has(other)) { anchor = other; return true; }
           return false;

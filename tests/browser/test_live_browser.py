@@ -438,11 +438,15 @@ def test_it_pulses_nodes_and_their_trigger_for_pushed_invocations(page, live_db)
     expect(page.locator("body")).to_have_attribute("data-live", "open")
     page.evaluate("""() => {
         window.__pulses = [];
+        // A pulse is counted when it starts: other class changes on a pulsing node (a rate
+        // badge arriving meanwhile) fire 'class' too and must not count it again.
+        const lit = new Set();
         window.flowscope.cy.on('class', 'node, edge', e => {
-            const t = e.target;
-            if (t.hasClass('fs-live-pulse') || t.hasClass('fs-live-edge')) window.__pulses.push({
+            const t = e.target, on = t.hasClass('fs-live-pulse') || t.hasClass('fs-live-edge');
+            if (on && !lit.has(t.id())) window.__pulses.push({
                 id: t.id(), error: t.hasClass('fs-live-error') || t.hasClass('fs-live-edge-error'),
                 cold: t.hasClass('fs-live-cold'), edge: t.isEdge()});
+            if (on) lit.add(t.id()); else lit.delete(t.id());
         });
     }""")
 

@@ -161,7 +161,7 @@ def create_log_groups(endpoint, names, shards=0):
 # ---------------------------------------------------------------- writer process
 
 
-def writer_process(endpoint, functions, total, rate, out_path, start_at, cpu_used):
+def writer_process(endpoint, functions, total, rate, out_path, start_at, cpu_used, tick=0.1):
     import boto3
 
     logs = boto3.client("logs", region_name=REGION, endpoint_url=endpoint,
@@ -181,7 +181,6 @@ def writer_process(endpoint, functions, total, rate, out_path, start_at, cpu_use
         time.sleep(0.01)
     readable = []       # (request id, time PutLogEvents returned)
     written = 0
-    tick = 0.1
     began = time.monotonic()
     rng = random.Random(1)
     while written < total:
@@ -377,6 +376,9 @@ def main():
     parser.add_argument("--shards", type=int, default=2, help="stream mode: shards of the stream")
     parser.add_argument("--busy", type=int, default=0,
                         help="only the first BUSY functions get invocations (default: all)")
+    parser.add_argument("--tick", type=float, default=0.1,
+                        help="the writer puts each function's invocations of this many seconds in one "
+                             "PutLogEvents call (the emulator's ceiling is in calls per second)")
     parser.add_argument("--kill-at", type=float, default=0,
                         help="SIGKILL one poller/consumer process this many seconds into the writing, "
                              "and start another")
@@ -412,7 +414,7 @@ def main():
     writer_cpu = ctx.Value("d", 0.0)
     busy_names = names[:args.busy] if args.busy else names
     writer = ctx.Process(target=writer_process, args=(endpoint, busy_names, args.invocations,
-                                                      args.rate, readable_path, start_at, writer_cpu))
+                                                      args.rate, readable_path, start_at, writer_cpu, args.tick))
     writer.start()
     killed_cpu = [0.0]
 
@@ -489,7 +491,6 @@ def main():
     for request_id, at in received:
         first_seen.setdefault(request_id, at)
     duplicates = len(received) - len(first_seen)
-    lost = len(set(readable) - set(first_seen))
     latencies = sorted(first_seen[r] - readable[r] for r in first_seen if r in readable)
     if args.timeline:
         # Where the slow ones are: per 2 s of writing, median and worst latency.
@@ -525,7 +526,13 @@ def main():
         for key, value in cursor.stats.items():
             stats[key] = stats.get(key, 0) + value
     stored = Invocation.objects.exclude(seq=None).count()
+    stored_ids = set(Invocation.objects.exclude(seq=None).values_list("request_id", flat=True))
     connection.close()
+    # Stored but never pushed (a worker killed between its commit and its push): a page gets
+    # them by replaying the ids it missed (live.js); this client does not, so they are counted
+    # apart. Lost means never stored.
+    unpushed = len(stored_ids - set(first_seen))
+    lost = len(set(readable) - stored_ids)
     # Memory after start-up (from a quarter into the run) to the end: flat or growing.
     rss_during = [max(x for x in sample if x) for _, sample in rss_samples if any(sample)]
     rss_during = rss_during[len(rss_during) // 4:]
@@ -544,7 +551,8 @@ def main():
     print(f"  after {WARM_UP_S} s of writing  {pct(50, steady):.2f} s / {pct(95, steady):.2f} s / "
           f"{pct(99, steady):.2f} s (max {steady[-1] if steady else float('nan'):.2f} s; "
           f"{len(steady):,} invocations, every group busy)")
-    print(f"lost / duplicated        {lost} / {duplicates}")
+    print(f"lost / duplicated        {lost} / {duplicates} (lost: written, never stored; {unpushed} stored "
+          f"but not pushed, which a page replays by id)")
     flowscope_cpu = cpu["pollers"] + cpu.get("postgres", 0) + cpu.get("redis-server", 0)
     print(f"Flowscope CPU            {flowscope_cpu * 1000 / max(1, len(first_seen)):.3f} ms per invocation "
           f"(pollers{' and consumers' if stream_arn else ''} + Postgres + Redis; mode {args.mode})")

@@ -20,7 +20,6 @@ from .parse import InvocationDraft, Kind, parse_message
 SEQ_COUNTER = "invocation"
 LINE_LIMIT = 4096          # characters of one log line kept with its invocation
 IN_CHUNK = 500             # request ids per IN (...) query
-FEW_ROWS = 10              # up to this many rows are updated one by one
 UPDATE_FIELDS = ["seq", "started_at", "completed_at", "duration_ms", "billed_ms", "memory_mb",
                  "max_memory_mb", "init_ms", "status", "error_type", "trace_id", "ended",
                  "log_lines", "lines_dropped", "log_stream"]
@@ -93,50 +92,78 @@ def group_lines(events, function_arns, open_requests, stats):
     return grouped
 
 
+@dataclass
+class GroupPage:
+    """One log group's share of what is applied at once: a poll's page is one, a stream's page
+    brings many. ``batch`` is filled in by ``apply_pages``."""
+
+    events: list
+    function_arns: list
+    log_group: str
+    open_requests: dict
+    batch: EventBatch = None
+
+
 def apply_events(events, function_arns, log_group, open_requests, before_numbering=None):
-    """Fold a page of log events into Invocation rows and per-minute aggregates.
+    """Fold a page of one log group's events into Invocation rows and per-minute aggregates.
 
     Returns an EventBatch; ``completed`` holds the invocations whose REPORT arrived now, with
     ``seq`` numbers handed out under the counter's row lock (so in commit order).
-
-    A request whose START is in this page is new, so its row is not looked up first; in the
-    rare case one exists all the same (lines out of order), the page is redone with lookups.
     ``before_numbering(batch)`` runs just before the counter is locked, with this EventBatch
     (its counters and ``invocations`` set): the poller saves its cursor there, so that write is
     not done while every other worker waits for the lock.
     """
-    before = dict(open_requests)
+    page = GroupPage(events, function_arns, log_group, open_requests)
+    apply_pages([page], before_numbering and (lambda: before_numbering(page.batch)))
+    return page.batch
+
+
+def apply_pages(pages, before_numbering=None):
+    """Fold several log groups' events (GroupPages) into invocations in one go: one lookup,
+    one insert, one aggregate and one numbering for all of them. Each page's ``batch`` says
+    what it did. ``before_numbering()`` runs just before the counter is locked.
+
+    A request whose START is in its page is new, so its row is not looked up first; in the
+    rare case one exists all the same (lines out of order), the pages are redone with lookups.
+    """
+    before = [dict(page.open_requests) for page in pages]
     try:
         with transaction.atomic():
-            return _apply(events, function_arns, log_group, open_requests, before_numbering,
-                          trust_start=True)
+            return _apply(pages, before_numbering, trust_start=True)
     except IntegrityError:
-        open_requests.clear()
-        open_requests.update(before)
-        return _apply(events, function_arns, log_group, open_requests, before_numbering,
-                      trust_start=False)
+        for page, open_requests in zip(pages, before):
+            page.open_requests.clear()
+            page.open_requests.update(open_requests)
+        return _apply(pages, before_numbering, trust_start=False)
 
 
-def _apply(events, function_arns, log_group, open_requests, before_numbering, trust_start):
-    stats = EventBatch()
-    grouped = group_lines(events, function_arns, open_requests, stats)
+def _apply(pages, before_numbering, trust_start):
+    grouped = {}
+    for page in pages:
+        page.batch = EventBatch()
+        for key, lines in group_lines(page.events, page.function_arns, page.open_requests,
+                                      page.batch).items():
+            if key in grouped:  # two log groups naming one function: keep the first's row
+                grouped[key][1].extend(lines)
+            else:
+                grouped[key] = (page, lines)
     if not grouped:
         if before_numbering:
-            before_numbering(stats)
-        return stats
+            before_numbering()
+        return pages
     if trust_start:
-        lookup = [key for key, lines in grouped.items()
+        lookup = [key for key, (_, lines) in grouped.items()
                   if not any(line.kind is Kind.START for _, line, _, _ in lines)]
     else:
         lookup = list(grouped)
     existing = _existing(lookup)
     max_lines = settings.FLOWSCOPE["LOG_LINES_PER_INVOCATION"]
     created, updated, completed = [], [], []
-    for key, lines in grouped.items():
+    for key, (page, lines) in grouped.items():
         row = existing.get(key)
         was_complete = row is not None and row.completed_at is not None
         draft = _draft_from_row(row, key[1])
-        row = row or NewInvocation(key[0], key[1], log_group)
+        row = row or NewInvocation(key[0], key[1], page.log_group)
         for timestamp, line, message, stream in lines:
             draft.add(line, timestamp)
             if stream and not row.log_stream:
@@ -150,12 +177,13 @@ def _apply(events, function_arns, log_group, open_requests, before_numbering, tr
         (updated if row.pk else created).append(row)
         if draft.complete and not was_complete:
             completed.append(row)
+            page.batch.completed.append(row)
+            page.batch.invocations += 1
     # Aggregates first: the counter's row lock below serializes every worker's commit, so
     # as little as possible happens while it is held.
     _aggregate(completed)
-    stats.invocations = len(completed)
     if before_numbering:
-        before_numbering(stats)
+        before_numbering()
     if completed:
         completed.sort(key=lambda r: (r.started_at, r.request_id))
         first = take_numbers(len(completed))
@@ -165,8 +193,7 @@ def _apply(events, function_arns, log_group, open_requests, before_numbering, tr
         _insert(created)
     if updated:
         _update(updated)
-    stats.completed = completed
-    return stats
+    return pages
 
 
 def take_numbers(count):
@@ -223,38 +250,21 @@ def _insert(rows):
 
 
 def _update(rows):
-    """Rows that were already stored (lines of a request spread over polls): one prepared
-    UPDATE run for all of them (bulk_update's CASE expressions cost more to build than the
-    rest of the page)."""
-    ops = connection.ops
-    table = Invocation._meta.db_table
-    fields = [Invocation._meta.get_field(name) for name in UPDATE_FIELDS]
-    assignments = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
-    statement = f"UPDATE {table} SET {assignments} WHERE id = %s"
-    params = []
-    for row in rows:
-        values = []
-        for model_field in fields:
-            value = getattr(row, model_field.attname)
-            if model_field.name == "log_lines":
-                value = json.dumps(value)
-            elif model_field.get_internal_type() == "DateTimeField":
-                value = ops.adapt_datetimefield_value(value)
-            values.append(value)
-        params.append([*values, row.pk])
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, params)
-
+    """Rows that were already stored (lines of a request spread over polls)."""
+    update_rows(Invocation, rows, UPDATE_FIELDS)
 
 def _existing(keys):
-    by_function = {}
-    for function_arn, request_id in keys:
-        by_function.setdefault(function_arn, []).append(request_id)
+    """The stored rows of these (function, request id) keys: one query per IN_CHUNK keys,
+    whatever the number of functions (both IN lists reach the unique index)."""
+    keys = list(keys)
+    wanted = set(keys)
     found = {}
-    for function_arn, request_ids in by_function.items():
-        for start in range(0, len(request_ids), IN_CHUNK):
-            chunk = request_ids[start:start + IN_CHUNK]
-            for row in Invocation.objects.filter(function_arn=function_arn, request_id__in=chunk):
+    for start in range(0, len(keys), IN_CHUNK):
+        chunk = keys[start:start + IN_CHUNK]
+        rows = Invocation.objects.filter(function_arn__in={arn for arn, _ in chunk},
+                                         request_id__in={request_id for _, request_id in chunk})
+        for row in rows:
+            if (row.function_arn, row.request_id) in wanted:
                 found[(row.function_arn, row.request_id)] = row
     return found
 
@@ -332,8 +342,10 @@ def _aggregate(completed):
         delta["histogram"][duration_bucket(row.duration_ms)] += 1
     # A page brings one or two minutes of a few functions: a plain IN on each column (and
     # keeping only the pairs asked for) is cheaper to build than an OR of pairs.
+    # Locked in one order by every writer, so two writers never wait on each other in a ring.
     found = InvocationMinute.objects.select_for_update().filter(
-        function_arn__in={arn for arn, _ in deltas}, minute__in={minute for _, minute in deltas})
+        function_arn__in={arn for arn, _ in deltas}, minute__in={minute for _, minute in deltas}
+    ).order_by("function_arn", "minute")
     rows = {(r.function_arn, r.minute): r for r in found if (r.function_arn, r.minute) in deltas}
     new, changed = [], []
     for (function_arn, minute), delta in deltas.items():
@@ -361,12 +373,44 @@ def _aggregate(completed):
     fields = ["count", "errors", "timeouts", "cold_starts", "duration_sum_ms", "duration_max_ms",
               "billed_ms_sum", "gb_seconds", "memory_mb", "max_memory_used_mb",
               "duration_histogram"]
-    if len(changed) > FEW_ROWS:
-        InvocationMinute.objects.bulk_update(changed, fields)
-    else:  # one UPDATE each: far less to build than bulk_update's CASE per field
-        for row in changed:
-            row.save(update_fields=fields)
+    if changed:  # one prepared UPDATE run for all: far less to build than bulk_update's CASEs
+        update_rows(InvocationMinute, changed, fields)
 
+
+def update_rows(model, rows, names):
+    """UPDATE the given fields of model instances. On Postgres one statement for all rows (the
+    values passed as one array per column and unnested); elsewhere one prepared statement run
+    with many parameter sets."""
+    if not rows:
+        return
+    ops = connection.ops
+    fields = [model._meta.get_field(name) for name in names]
+    table = ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        arrays, casts, params = [], [], []
+        for f in [model._meta.pk, *fields]:
+            values = [getattr(row, f.attname) for row in rows]
+            if f.get_internal_type() == "JSONField":
+                values = [json.dumps(value) for value in values]
+                arrays.append("%s::text[]")
+                casts.append("::jsonb")
+            else:
+                arrays.append(f"%s::{f.db_type(connection)}[]")
+                casts.append("")
+            params.append(values)
+        names_sql = [ops.quote_name(f.column) for f in [model._meta.pk, *fields]]
+        assignments = ", ".join(f"{name} = v.{name}{cast}" for name, cast in zip(names_sql[1:], casts[1:]))
+        statement = (f"UPDATE {table} SET {assignments} FROM unnest({', '.join(arrays)}) "
+                     f"AS v({', '.join(names_sql)}) WHERE {table}.{names_sql[0]} = v.{names_sql[0]}")
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+        return
+    assignments = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
+    statement = f"UPDATE {table} SET {assignments} WHERE id = %s"
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] + [row.pk]
+              for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, params)
 
 def invocation_item(row):
     """An invocation as pushed to browsers (and replayed to reconnecting ones)."""

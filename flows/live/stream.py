@@ -4,11 +4,12 @@ deploy/), instead of polling every log group.
 
 - Each shard is *leased* to one consumer at a time (a lease time on its LogStreamShard row,
   renewed as it reads), so more workers read more shards and never the same one twice.
-- Records are applied in order; each run of consecutive records of one log group goes
-  through the poller's own path (``apply_events_under_lease``: same parser, store, seen
-  fingerprints and publisher) in one transaction that also saves the shard's checkpoint. A
-  consumer killed at any point resumes after the last record whose data is in: nothing lost,
-  nothing counted twice, and an event a poll also read is skipped by its fingerprint.
+- A GetRecords page is applied in one transaction that also saves the shard's checkpoint:
+  every log group in it at once (the cursors locked together, one read and one write of seen
+  fingerprints, one insert, aggregate and numbering: the same parser, store and publisher as
+  polling). A consumer killed at any point resumes after the last page whose data is in:
+  nothing lost, nothing counted twice, and an event a poll also read is skipped by its
+  fingerprint. A group a poll holds at that moment is applied after, under its lease.
 - Resharding: a shard starts only once its parents are read to their end (ListShards gives
   the parents); a closed shard read to its ending sequence number is finished.
 - An expired iterator (5 minutes idle) is taken again after the checkpoint; throttling backs
@@ -28,15 +29,17 @@ from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..aws.base import error_code
 from ..aws.session import client_config, make_session
 from ..models import Account, LogCursor, LogStreamShard
 from .delivery import parse_stream_arn
+from . import store
 from .poller import THROTTLE_CODES, apply_events_under_lease
+from .seen import load_windows, save_windows
 
 log = logging.getLogger(__name__)
 
@@ -208,13 +211,21 @@ def _iterator(client, shard):
     return client.get_shard_iterator(**kwargs)["ShardIterator"]
 
 
-def _cursor_for(account_id, region, log_group, cache):
-    key = (account_id, region, log_group)
-    if key not in cache:
-        cache[key] = (LogCursor.objects.filter(account__account_id=account_id, region=region,
-                                               log_group=log_group, enabled=True)
-                      .values_list("pk", flat=True).first())
-    return cache[key]
+def _cursors_for(region, keys, cache):
+    """{(account, log group): cursor id or None} for a page's log groups; what is not cached
+    yet is looked up in one query."""
+    missing = {key for key in keys if (key[0], region, key[1]) not in cache}
+    if missing:
+        for key in missing:
+            cache[(key[0], region, key[1])] = None
+        rows = LogCursor.objects.filter(
+            account__account_id__in={account for account, _ in missing}, region=region,
+            log_group__in={group for _, group in missing}, enabled=True,
+        ).values_list("pk", "account__account_id", "log_group")
+        for pk, account, group in rows:
+            if (account, group) in missing:
+                cache[(account, region, group)] = pk
+    return {key: cache[(key[0], region, key[1])] for key in keys}
 
 
 def _checkpoint(owner, shard_pk, sequence, counts):
@@ -235,9 +246,78 @@ class ShardLost(Exception):
     """Another consumer took the shard over (our lease expired): stop without writing."""
 
 
+@dataclass
+class Applied:
+    events: int = 0
+    invocations: int = 0
+    duplicates: int = 0
+    checkpointed: bool = False
+    busy: list = None       # [(cursor id, events)] of groups a poll held
+    gone: list = None       # cursor ids no longer polled
+
+
+def apply_together(owner, targets, publish_item=None, checkpoint=None):
+    """Apply several log groups' events ([(cursor id, events)]) in ONE transaction: the
+    cursors locked together (in id order), their seen fingerprints read and written in one
+    query each, the invocations looked up, inserted, aggregated and numbered once for all
+    (``store.apply_pages``), and ``checkpoint()`` run in the same transaction when no group
+    had to be left out. A group a poll holds right now is left out (``busy``), to be applied
+    under its lease by the caller. Returns an Applied."""
+    done = Applied(busy=[], gone=[])
+    ids = sorted({cursor_id for cursor_id, _ in targets})
+    now = timezone.now()
+    now_ms = int(time.time() * 1000)
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            # No row locks here (SQLite): take the database's write lock before reading, so no
+            # poll leases one of these groups between this read and this write.
+            LogCursor.objects.filter(pk__in=ids).update(leased_until=F("leased_until"))
+        rows = {c.pk: c for c in LogCursor.objects.select_for_update().filter(pk__in=ids, enabled=True).order_by("pk")}
+        free = []
+        for cursor_id, events in targets:
+            cursor = rows.get(cursor_id)
+            if cursor is None:
+                done.gone.append(cursor_id)
+            elif cursor.lease_owner and cursor.lease_owner != owner and cursor.leased_until and cursor.leased_until > now:
+                done.busy.append((cursor_id, events))
+            else:
+                free.append((cursor, events))
+        windows = load_windows({cursor.pk: min(e.get("timestamp") or 0 for e in events) for cursor, events in free})
+        pages = []
+        for cursor, events in free:
+            seen = windows[cursor.pk]
+            fresh = [event for event in events if seen.add(event)]
+            done.duplicates += len(events) - len(fresh)
+            done.events += len(events)
+            # As a poll does (poller._apply_page): how far behind the newest event new ones turn
+            # up, and the newest event, so a safety poll starts after what the stream delivered.
+            behind = max((cursor.last_event_ms - (e.get("timestamp") or 0) for e in fresh), default=0)
+            cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
+            newest = max(e.get("timestamp") or 0 for e in events)
+            cursor.last_event_ms = max(cursor.last_event_ms, min(newest, now_ms))
+            pages.append(store.GroupPage(fresh, cursor.function_arns, cursor.log_group, cursor.open_requests))
+
+        def save():
+            save_windows(windows.values())
+            if free:
+                store.update_rows(LogCursor, [cursor for cursor, _ in free],
+                                  ["open_requests", "last_event_ms", "stats"])
+            if checkpoint and not done.busy:
+                checkpoint()
+                done.checkpointed = True
+
+        store.apply_pages(pages, before_numbering=save)
+        items = [store.invocation_item(row) for page in pages for row in page.batch.completed]
+        done.invocations = len(items)
+        if publish_item and items:
+            transaction.on_commit(lambda: [publish_item(item) for item in items])
+    return done
+
+
 def apply_records(owner, shard, records, publish_item=None, cursors=None):
-    """Apply one GetRecords page: each log group's events in one transaction under its lease,
-    the shard's checkpoint (the page's last record) committed with the last group. A consumer
+    """Apply one GetRecords page: every log group's events in one transaction with the
+    shard's checkpoint (the page's last record), see ``apply_together``. A group a poll holds
+    just then is applied after, under its lease, and the checkpoint goes with it. A consumer
     that dies halfway reads the page again from the previous checkpoint: what it had applied
     is skipped by its seen fingerprints, so nothing counts twice. Returns (events,
     invocations). Raises ShardLost."""
@@ -255,18 +335,24 @@ def apply_records(owner, shard, records, publish_item=None, cursors=None):
     sequence = records[-1]["SequenceNumber"]
     counts = {"records": len(records), "malformed": malformed, "control": control,
               "events": sum(len(events) for events in groups.values()), "skipped": 0}
+    keys = {(owner_account or account_id, log_group) for owner_account, log_group in groups}
+    ids = _cursors_for(region, keys, cursors)
     targets = []
     for (owner_account, log_group), events in groups.items():
-        cursor_id = _cursor_for(owner_account or account_id, region, log_group, cursors)
+        cursor_id = ids[(owner_account or account_id, log_group)]
         if cursor_id is None or not events:
             counts["skipped"] += len(events)  # not the log group of a function in the graph
         else:
-            targets.append((owner_account or account_id, log_group, cursor_id, events))
-    events_applied = invocations = 0
-    checkpointed = False
-    for index, (owner_account, log_group, cursor_id, events) in enumerate(targets):
-        last = index == len(targets) - 1
-        also = functools.partial(_checkpoint, owner, shard.pk, sequence, counts) if last else None
+            targets.append((cursor_id, events))
+    checkpoint = functools.partial(_checkpoint, owner, shard.pk, sequence, counts)
+    done = apply_together(owner, targets, publish_item, checkpoint)
+    for cursor_id in done.gone:
+        cursors.pop(_key_of(cursors, cursor_id), None)
+    events_applied, invocations = done.events, done.invocations
+    checkpointed = done.checkpointed
+    for index, (cursor_id, events) in enumerate(done.busy):
+        last = index == len(done.busy) - 1
+        also = checkpoint if last else None
         for attempt in range(BUSY_ATTEMPTS):
             outcome = apply_events_under_lease(cursor_id, owner, events, publish_item=publish_item,
                                                wait=0.5, advance=True, keep_old=True, also=also)
@@ -274,9 +360,9 @@ def apply_records(owner, shard, records, publish_item=None, cursors=None):
                 break
             time.sleep(0.2 * (attempt + 1))  # a poll holds the group: it is short
         if outcome.error == "Busy":
-            raise ShardLost(f"log group {log_group} stayed busy")
+            raise ShardLost(f"log group {cursor_id} stayed busy")
         if outcome.error == "Gone":
-            cursors.pop((owner_account, region, log_group), None)
+            cursors.pop(_key_of(cursors, cursor_id), None)
             counts["skipped"] += len(events)
             continue
         if outcome.error:
@@ -288,6 +374,10 @@ def apply_records(owner, shard, records, publish_item=None, cursors=None):
         with transaction.atomic():
             _checkpoint(owner, shard.pk, sequence, counts)
     return events_applied, invocations
+
+
+def _key_of(cursors, cursor_id):
+    return next((key for key, pk in cursors.items() if pk == cursor_id), None)
 
 
 def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=10.0, flush=None):

@@ -308,3 +308,40 @@ def test_a_page_cut_short_is_read_again_and_nothing_counts_twice(aws, stream, mo
     assert sorted(Invocation.objects.values_list("request_id", flat=True)) == ["r-first", "r-second"]
     assert [item["request_id"] for item in published] == ["r-second"]
     assert first.arn != second.arn
+
+
+def test_a_page_is_applied_with_the_same_few_queries_whatever_the_number_of_log_groups(settings):
+    """One transaction per GetRecords page across its log groups: the cursors locked together,
+    one read and one write of seen fingerprints, one insert, aggregate and numbering."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from flows.live.store import ensure_counter
+
+    names = [f"fn-{i:02d}" for i in range(40)]
+    functions = {name: add_function(name) for name in names}
+    ensure_cursors()
+    ensure_counter()
+    arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{STREAM_NAME}"
+    shard = LogStreamShard.objects.create(stream_arn=arn, shard_id="shardId-000000000000", lease_owner="me")
+    sequence = iter(range(1, 10_000))
+
+    def page(groups):
+        at = now_ms() - 5000
+        return [{"SequenceNumber": str(next(sequence)),
+                 "Data": gz(data_message(f"/aws/lambda/{name}", invocation_lines(str(uuid.uuid4()), at)))}
+                for name in groups]
+
+    def queries(groups):
+        cursors = {}
+        apply_records("me", shard, page(groups), cursors=cursors)  # cursor ids cached, as a consumer does
+        with CaptureQueriesContext(connection) as captured:
+            events, invocations = apply_records("me", shard, page(groups), cursors=cursors)
+        assert invocations == len(groups)
+        return len(captured)
+
+    few, many = queries(names[:2]), queries(names)
+    assert many == few, (few, many)
+    assert Invocation.objects.count() == 2 * (2 + len(names))
+    assert all(Invocation.objects.filter(function_arn=f.arn).exists() for f in functions.values())
+    assert LogStreamShard.objects.get().stats["records"] == 2 * (2 + len(names))

@@ -417,6 +417,24 @@ def main():
                                                       args.rate, readable_path, start_at, writer_cpu, args.tick))
     writer.start()
     killed_cpu = [0.0]
+    killed_during = [0.0]
+    snapshots = {}
+
+    def snapshot(name, at):
+        # CPU of every worker, Postgres and Redis at a moment: 4 s before the writing (idle
+        # work: polls, reads of empty shards) and when it starts.
+        time.sleep(max(0.0, at - time.time()))
+        snapshots[name] = {p.pid: cpu_seconds(p.pid) for p in pollers}
+        snapshots[name + " services"] = cpu_by_program(["postgres", "redis-server"])
+        snapshots[name + " at"] = time.time()
+
+    import threading as _snap_threading
+
+    def take_snapshots():
+        snapshot("idle", start_at - 4)
+        snapshot("start", start_at)
+
+    _snap_threading.Thread(target=take_snapshots, daemon=True).start()
 
     def disturb():
         # A consumer SIGKILLed mid-run (another takes over its shards and groups), and a
@@ -429,6 +447,7 @@ def main():
             if what == "kill":
                 victim = pollers[0]
                 killed_cpu[0] += cpu_seconds(victim.pid)
+                killed_during[0] += cpu_seconds(victim.pid) - snapshots.get("start", {}).get(victim.pid, 0.0)
                 victim.kill()
                 pollers[0] = new_poller(99)
                 pollers[0].start()
@@ -473,6 +492,17 @@ def main():
     cpu = {"emulator": cpu_seconds(emulator.pid),
            "pollers": sum(cpu_seconds(p.pid) for p in pollers) + killed_cpu[0],
            "client and harness": time.process_time()}
+    services_end = cpu_by_program(["postgres", "redis-server"])
+    end_at = time.time()
+    run_cpu = None
+    if "start" in snapshots:
+        start = snapshots["start"]
+        workers = sum(cpu_seconds(p.pid) - start.get(p.pid, 0.0) for p in pollers) + killed_during[0]
+        services = sum(services_end[n] - snapshots["start services"][n] for n in services_end)
+        idle = (sum(start[pid] - snapshots["idle"].get(pid, 0.0) for pid in start)
+                + sum(snapshots["start services"][n] - snapshots["idle services"][n] for n in services_end)) / (
+            snapshots["start at"] - snapshots["idle at"])
+        run_cpu = (workers + services, end_at - snapshots["start at"], idle)
     cpu.update({name: value - services_before[name]
                 for name, value in cpu_by_program(["postgres", "redis-server"]).items()})
     stop.set()
@@ -556,6 +586,12 @@ def main():
     flowscope_cpu = cpu["pollers"] + cpu.get("postgres", 0) + cpu.get("redis-server", 0)
     print(f"Flowscope CPU            {flowscope_cpu * 1000 / max(1, len(first_seen)):.3f} ms per invocation "
           f"(pollers{' and consumers' if stream_arn else ''} + Postgres + Redis; mode {args.mode})")
+    if run_cpu:
+        used, seconds, idle = run_cpu
+        print(f"  from the first write on {used * 1000 / max(1, len(first_seen)):.3f} ms per invocation "
+              f"({used:.1f} CPU s in {seconds:.0f} s); idle work before the writing {idle * 1000:.0f} ms/s, "
+              f"so {max(0.0, used - idle * seconds) * 1000 / max(1, len(first_seen)):.3f} ms per invocation "
+              f"above idle")
     quarters = [rss_during[min(len(rss_during) - 1, i * len(rss_during) // 4)] for i in range(4)] + [
         rss_during[-1]] if rss_during else []
     print(f"poller peak RSS          {', '.join(f'{p:.0f} MB' for p in peaks if p)}; largest "

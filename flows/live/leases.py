@@ -176,6 +176,23 @@ def _unlock(pk):
         cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, pk])
 
 
+def stale_leases(cursor_ids):
+    """Of these cursors (whose rows say another worker leases them), the ones whose worker is
+    gone: on Postgres a live lease always holds its advisory lock, so a lock that can be had
+    is a dead worker's (SIGKILLed before its lease ran out). Their locks are taken for the
+    caller, who gives them back with ``release``. Elsewhere: none (release_dead_local_leases
+    frees those)."""
+    if not cursor_ids or not _advisory_locks():
+        return []
+    ids = [pk for pk in cursor_ids if pk not in _held]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_lock(%s, id::int)",
+                       [ids, ADVISORY_NAMESPACE])
+        taken = [row[0] for row in cursor.fetchall()]
+    _held.update(taken)
+    return taken
+
+
 def release_all():
     """Drop every lease lock this process holds (tests; shutting down)."""
     if _advisory_locks():

@@ -210,6 +210,9 @@ def poll_cursor(cursor_id, owner, clients, region_counts=None, publish_item=None
     """
     cursor = LogCursor.objects.select_related("account").get(pk=cursor_id)
     outcome = PollOutcome(cursor_id, cursor.log_group, started_at=timezone.now())
+    if _stream_carries(cursor):
+        _step_back(cursor_id, owner)
+        return outcome
     # {(account, region): enabled groups} known to the caller; else counted when scheduling.
     groups_in_region = (region_counts or {}).get((cursor.account_id, cursor.region))
     options = settings.FLOWSCOPE
@@ -277,6 +280,27 @@ def poll_cursor(cursor_id, owner, clients, region_counts=None, publish_item=None
         outcome.error = f"{type(exc).__name__}: {exc}"
     _finish(cursor_id, owner, outcome, counters, groups_in_region)
     return outcome
+
+
+def _stream_carries(cursor):
+    """True when a stream feeds this group's region and has carried its events lately, and
+    its safety poll is not due: a poll would only read again what the stream applied."""
+    options = settings.FLOWSCOPE
+    if not options["LOG_STREAMS"]:
+        return False
+    safety = float(options["LOG_STREAM_SAFETY_POLL_SECONDS"])
+    streamed_ms = cursor.stats.get("streamed_ms", 0)
+    recent = streamed_ms > (time.time() - safety) * 1000
+    safety_due = cursor.last_polled_at is not None and cursor.last_polled_at <= timezone.now() - timedelta(seconds=safety)
+    return recent and not safety_due and stream_feeds(cursor.account.account_id, cursor.region)
+
+
+def _step_back(cursor_id, owner):
+    """Skip this poll: the next one is the safety poll, a safety gap from now."""
+    now = timezone.now()
+    LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(
+        last_polled_at=now, lease_owner="", leased_until=None,
+        next_poll_at=now + timedelta(seconds=float(settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"])))
 
 
 def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,

@@ -23,6 +23,7 @@ import functools
 import gzip
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +39,7 @@ from ..aws.session import client_config, make_session
 from ..models import Account, LogCursor, LogStreamShard
 from .delivery import parse_stream_arn
 from . import store
+from .leases import release, stale_leases
 from .poller import THROTTLE_CODES, apply_events_under_lease
 from .seen import load_windows, save_windows
 
@@ -161,7 +163,13 @@ def _parents_done(row, rows):
 
 
 def claim_shard(owner, stream_arns, now=None):
-    """Lease one readable shard (not finished, free, parents finished) for ``owner``."""
+    """Lease one readable shard (not finished, parents finished, and free) for ``owner``.
+
+    On Postgres the lease is also a session advisory lock, held while the shard is read: a
+    consumer that was SIGKILLed loses it with its connection, so its shard is taken over at
+    once instead of when its lease time runs out (the checkpoint, written only by the lease's
+    owner, keeps a slow consumer whose connection dropped from writing after a takeover).
+    Elsewhere the lease is the time on the row."""
     now = now or timezone.now()
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now) | Q(lease_owner=owner)
     rows = {}
@@ -170,17 +178,55 @@ def claim_shard(owner, stream_arns, now=None):
     candidates = [row for by_id in rows.values() for row in by_id.values()
                   if not row.finished and _parents_done(row, by_id)]
     candidates.sort(key=lambda r: (r.last_read_at or timezone.now() - timedelta(days=365), r.pk))
+    locks = connection.vendor == "postgresql"
     for row in candidates:
+        if locks and not _lock_shard(row.pk):
+            continue  # a live consumer reads it
         with transaction.atomic():
-            taken = LogStreamShard.objects.filter(free, pk=row.pk, finished=False).update(
+            lease = LogStreamShard.objects.filter(pk=row.pk, finished=False)
+            taken = (lease if locks else lease.filter(free)).update(
                 lease_owner=owner, leased_until=now + timedelta(seconds=SHARD_LEASE_SECONDS))
         if taken:
             return LogStreamShard.objects.get(pk=row.pk)
+        if locks:
+            _unlock_shard(row.pk)
     return None
 
 
 def release_shard(owner, shard_pk):
     LogStreamShard.objects.filter(pk=shard_pk, lease_owner=owner).update(lease_owner="", leased_until=None)
+    if connection.vendor == "postgresql":
+        _unlock_shard(shard_pk)
+
+
+SHARD_NAMESPACE = 0x534844  # "SHD": apart from the log groups' advisory locks
+_shard_locks = threading.local()  # each thread has its own connection, so its own locks
+
+
+def _held_shards():
+    if not hasattr(_shard_locks, "held"):
+        _shard_locks.held = set()
+    return _shard_locks.held
+
+
+def _lock_shard(pk):
+    held = _held_shards()
+    if pk in held:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SHARD_NAMESPACE, pk])
+        locked = cursor.fetchone()[0]
+    if locked:
+        held.add(pk)
+    return locked
+
+
+def _unlock_shard(pk):
+    held = _held_shards()
+    if pk in held:
+        held.discard(pk)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SHARD_NAMESPACE, pk])
 
 
 # ---------------------------------------------------------------- reading one shard
@@ -273,14 +319,21 @@ def apply_together(owner, targets, publish_item=None, checkpoint=None):
             # poll leases one of these groups between this read and this write.
             LogCursor.objects.filter(pk__in=ids).update(leased_until=F("leased_until"))
         rows = {c.pk: c for c in LogCursor.objects.select_for_update().filter(pk__in=ids, enabled=True).order_by("pk")}
+        leased = {pk for pk, c in rows.items()
+                  if c.lease_owner and c.lease_owner != owner and c.leased_until and c.leased_until > now}
+        # A lease whose worker died (SIGKILLed) is taken over now, not when it runs out.
+        taken = stale_leases(sorted(leased))
+        leased -= set(taken)
         free = []
         for cursor_id, events in targets:
             cursor = rows.get(cursor_id)
             if cursor is None:
                 done.gone.append(cursor_id)
-            elif cursor.lease_owner and cursor.lease_owner != owner and cursor.leased_until and cursor.leased_until > now:
+            elif cursor_id in leased:
                 done.busy.append((cursor_id, events))
             else:
+                if cursor_id in taken:
+                    cursor.lease_owner, cursor.leased_until = "", None
                 free.append((cursor, events))
         windows = load_windows({cursor.pk: min(e.get("timestamp") or 0 for e in events) for cursor, events in free})
         pages = []
@@ -293,6 +346,7 @@ def apply_together(owner, targets, publish_item=None, checkpoint=None):
             # up, and the newest event, so a safety poll starts after what the stream delivered.
             behind = max((cursor.last_event_ms - (e.get("timestamp") or 0) for e in fresh), default=0)
             cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
+            cursor.stats["streamed_ms"] = now_ms  # polls of this group step back (poller._stream_carries)
             newest = max(e.get("timestamp") or 0 for e in events)
             cursor.last_event_ms = max(cursor.last_event_ms, min(newest, now_ms))
             pages.append(store.GroupPage(fresh, cursor.function_arns, cursor.log_group, cursor.open_requests))
@@ -301,12 +355,16 @@ def apply_together(owner, targets, publish_item=None, checkpoint=None):
             save_windows(windows.values())
             if free:
                 store.update_rows(LogCursor, [cursor for cursor, _ in free],
-                                  ["open_requests", "last_event_ms", "stats"])
+                                  ["open_requests", "last_event_ms", "stats", "lease_owner", "leased_until"])
             if checkpoint and not done.busy:
                 checkpoint()
                 done.checkpointed = True
 
-        store.apply_pages(pages, before_numbering=save)
+        try:
+            store.apply_pages(pages, before_numbering=save)
+        finally:
+            for cursor_id in taken:
+                release(cursor_id)
         items = [store.invocation_item(row) for page in pages for row in page.batch.completed]
         done.invocations = len(items)
         if publish_item and items:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from flows.live.clients import Clients
 from flows.live.delivery import delivery_mode, resume_polling_where_streams_stopped, stream_feeds
-from flows.live.leases import claim_cursors, release
+from flows.live.leases import claim_cursors, end_lease, lease_cursor, release
 from flows.live.poller import ensure_cursors, poll_cursor
 from flows.live.stream import (
     StreamClients,
@@ -231,10 +231,16 @@ def test_pollers_step_back_while_a_stream_feeds_the_region_and_come_back_when_it
     assert delivery_mode(ACCOUNT, "us-east-1") == "stream"
     LogCursor.objects.update(next_poll_at=None)
     for cursor_id in claim_cursors("poller", 10):
-        poll_cursor(cursor_id, "poller", Clients())
+        # The stream carried this group's events: the poll does not read them again.
+        assert poll_cursor(cursor_id, "poller", Clients()).pages == 0
         release(cursor_id)
     gap = (LogCursor.objects.get().next_poll_at - timezone.now()).total_seconds()
     assert gap > settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"] - 30
+    # Its safety poll, once due, does read.
+    LogCursor.objects.update(next_poll_at=None, last_polled_at=timezone.now() - timedelta(minutes=10))
+    for cursor_id in claim_cursors("poller", 10):
+        assert poll_cursor(cursor_id, "poller", Clients()).pages >= 1  # (a catch-up reads twice)
+        release(cursor_id)
     # The stream stops being read: polling resumes at once.
     LogStreamShard.objects.update(last_read_at=timezone.now() - timedelta(minutes=5))
     assert not stream_feeds(ACCOUNT, "us-east-1", max_age=0)
@@ -294,14 +300,14 @@ def test_a_page_cut_short_is_read_again_and_nothing_counts_twice(aws, stream, mo
     # Another worker holds the second group while this page is applied: the first group goes
     # in, the page stops there, its checkpoint stays where it was.
     held = LogCursor.objects.get(log_group="/aws/lambda/second")
-    LogCursor.objects.filter(pk=held.pk).update(lease_owner="someone", leased_until=timezone.now() + timedelta(minutes=1))
+    assert lease_cursor("someone", held.pk)
     monkeypatch.setattr(stream_module, "BUSY_ATTEMPTS", 1)  # no waiting it out in the test
     reports = consume(cycles=1)
     assert reports[0].error.startswith("ShardLost")
     assert not LogStreamShard.objects.get().sequence_number
     assert list(Invocation.objects.values_list("request_id", flat=True)) == ["r-first"]
     # The group comes free; the page is read again from the old checkpoint.
-    LogCursor.objects.filter(pk=held.pk).update(lease_owner="", leased_until=None)
+    end_lease("someone", held.pk)
     monkeypatch.undo()
     published = []
     consume(published=published)
@@ -345,3 +351,48 @@ def test_a_page_is_applied_with_the_same_few_queries_whatever_the_number_of_log_
     assert Invocation.objects.count() == 2 * (2 + len(names))
     assert all(Invocation.objects.filter(function_arn=f.arn).exists() for f in functions.values())
     assert LogStreamShard.objects.get().stats["records"] == 2 * (2 + len(names))
+
+
+def test_a_log_group_leased_by_a_worker_that_died_is_applied_without_waiting_its_lease_out(aws, stream):
+    worker = add_function("worker")
+    ensure_cursors()
+    stream.subscribe("/aws/lambda/worker")
+    put_lines(aws, "/aws/lambda/worker", LOG_STREAM, invocation_lines("r-1", now_ms()))
+    # A poller SIGKILLed mid-poll: its lease is on the row for another minute, but its
+    # advisory lock went with its connection.
+    LogCursor.objects.update(lease_owner="dead-worker", leased_until=timezone.now() + timedelta(minutes=1))
+    reports = consume(cycles=1)
+    assert not reports[0].error
+    assert list(Invocation.objects.filter(function_arn=worker.arn).values_list("request_id", flat=True)) == ["r-1"]
+    assert LogCursor.objects.get().lease_owner == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shard_whose_consumer_died_is_taken_over_at_once_and_a_live_ones_is_not(aws, stream):
+    import threading
+
+    from django.db import connection
+
+    StreamClients().get(stream.arn)
+    refresh_shards(StreamClients().get(stream.arn), stream.arn)
+    claimed, die = threading.Event(), threading.Event()
+
+    def other_consumer():
+        try:
+            assert claim_shard("other", [stream.arn]) is not None
+            claimed.set()
+            die.wait(30)
+        finally:
+            connection.close()  # a SIGKILLed consumer's connection drops, and its locks with it
+
+    thread = threading.Thread(target=other_consumer)
+    thread.start()
+    assert claimed.wait(30)
+    shard = LogStreamShard.objects.get()
+    assert shard.lease_owner == "other" and shard.leased_until > timezone.now()
+    assert claim_shard("me", [stream.arn]) is None  # alive: its lease stands
+    die.set()
+    thread.join()
+    taken = claim_shard("me", [stream.arn])  # dead: taken over, its lease time notwithstanding
+    assert taken is not None and taken.lease_owner == "me"
+    release_shard("me", taken.pk)

@@ -379,6 +379,9 @@ def main():
     parser.add_argument("--tick", type=float, default=0.1,
                         help="the writer puts each function's invocations of this many seconds in one "
                              "PutLogEvents call (the emulator's ceiling is in calls per second)")
+    parser.add_argument("--settle", type=float, default=8,
+                        help="seconds between the workers starting and the first write (their first "
+                             "pass over the log groups; the idle CPU is measured in the last 4 s)")
     parser.add_argument("--kill-at", type=float, default=0,
                         help="SIGKILL one poller/consumer process this many seconds into the writing, "
                              "and start another")
@@ -410,7 +413,7 @@ def main():
     for poller in pollers:
         poller.start()
     readable_path = f"/tmp/live-bench-{os.getpid()}.json"
-    start_at = time.time() + 8  # pollers start up, create cursors and poll empty groups first
+    start_at = time.time() + args.settle  # pollers start up, create cursors and poll empty groups first
     writer_cpu = ctx.Value("d", 0.0)
     busy_names = names[:args.busy] if args.busy else names
     writer = ctx.Process(target=writer_process, args=(endpoint, busy_names, args.invocations,
@@ -535,6 +538,11 @@ def main():
                   f"p50 {values[len(values) // 2]:.2f} s  p95 {values[int(len(values) * .95)]:.2f} s "
                   f"max {values[-1]:.2f} s")
     written_span = max(readable.values()) - min(readable.values())
+    if not first_seen:  # --pollers 0: the emulator's own write ceiling, nothing read
+        print(f"invocations written      {len(readable):,} at {len(readable) / written_span:,.0f}/s "
+              f"(target rate {args.rate:,.0f}/s); nothing read. CPU seconds: emulator {cpu['emulator']:.1f}, "
+              f"writer {cpu['writer']:.1f}")
+        return
     delivered_span = max(first_seen.values()) - min(readable.values())
 
     def pct(p, values=latencies):

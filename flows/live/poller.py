@@ -283,24 +283,26 @@ def poll_cursor(cursor_id, owner, clients, region_counts=None, publish_item=None
 
 
 def _stream_carries(cursor):
-    """True when a stream feeds this group's region and has carried its events lately, and
-    its safety poll is not due: a poll would only read again what the stream applied."""
+    """True when a stream feeds this group's region and the group's safety poll is not due
+    (it was polled less than a safety gap ago, or never): the poll would only read what the
+    stream brings. An account-level subscription filter policy covers every group."""
     options = settings.FLOWSCOPE
     if not options["LOG_STREAMS"]:
         return False
     safety = float(options["LOG_STREAM_SAFETY_POLL_SECONDS"])
-    streamed_ms = cursor.stats.get("streamed_ms", 0)
-    recent = streamed_ms > (time.time() - safety) * 1000
-    safety_due = cursor.last_polled_at is not None and cursor.last_polled_at <= timezone.now() - timedelta(seconds=safety)
-    return recent and not safety_due and stream_feeds(cursor.account.account_id, cursor.region)
+    due = cursor.last_polled_at is not None and cursor.last_polled_at <= timezone.now() - timedelta(seconds=safety)
+    return not due and stream_feeds(cursor.account.account_id, cursor.region)
 
 
 def _step_back(cursor_id, owner):
-    """Skip this poll: the next one is the safety poll, a safety gap from now."""
+    """Skip this poll: the next one is the safety poll, half to one safety gap from now (spread
+    per group, so the groups a stream took over are not all due again at the same moment)."""
     now = timezone.now()
+    safety = float(settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"])
+    phase = (cursor_id * 7919 % 1000) / 1000
     LogCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(
         last_polled_at=now, lease_owner="", leased_until=None,
-        next_poll_at=now + timedelta(seconds=float(settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"])))
+        next_poll_at=now + timedelta(seconds=safety * (0.5 + 0.5 * phase)))
 
 
 def _apply_page(cursor_id, owner, events, outcome, counters, publish_item, seen,

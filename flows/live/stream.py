@@ -346,7 +346,6 @@ def apply_together(owner, targets, publish_item=None, checkpoint=None):
             # up, and the newest event, so a safety poll starts after what the stream delivered.
             behind = max((cursor.last_event_ms - (e.get("timestamp") or 0) for e in fresh), default=0)
             cursor.stats["behind_ms"] = max(behind, int(cursor.stats.get("behind_ms", 0) * 0.9))
-            cursor.stats["streamed_ms"] = now_ms  # polls of this group step back (poller._stream_carries)
             newest = max(e.get("timestamp") or 0 for e in events)
             cursor.last_event_ms = max(cursor.last_event_ms, min(newest, now_ms))
             pages.append(store.GroupPage(fresh, cursor.function_arns, cursor.log_group, cursor.open_requests))
@@ -438,67 +437,111 @@ def _key_of(cursors, cursor_id):
     return next((key for key, pk in cursors.items() if pk == cursor_id), None)
 
 
+class ShardReader:
+    """Reads one leased shard a GetRecords page at a time (``step``), so one consumer can take
+    turns between several shards. Never raises for AWS errors: they end the reading and are
+    recorded on the shard."""
+
+    def __init__(self, owner, shard, client, publish_item=None, flush=None):
+        self.owner, self.shard, self.client = owner, shard, client
+        self.publish_item, self.flush = publish_item, flush
+        self.report = ShardReport()
+        self.cursors = {}
+        self.iterator = None
+        self.started = False
+        self.done = False
+        self.next_at = 0.0     # monotonic time of its next read
+
+    def step(self):
+        try:
+            self._step()
+        except ShardLost as exc:
+            self._fail(f"ShardLost: {exc}")
+        except ClientError as exc:
+            self._fail(f"{error_code(exc)}: {exc}")
+        except BotoCoreError as exc:
+            self._fail(f"{type(exc).__name__}: {exc}")
+
+    def _fail(self, error):
+        self.report.error = error
+        self.done = True
+        LogStreamShard.objects.filter(pk=self.shard.pk).update(last_error=error[:2000])
+        log.warning("stream %s shard %s: %s", self.shard.stream_arn, self.shard.shard_id, error)
+
+    def _step(self):
+        shard, owner, report = self.shard, self.owner, self.report
+        if not self.started:
+            self.iterator = _iterator(self.client, shard)
+            self.started = True
+        if not self.iterator:
+            self.done = True
+            return
+        started = time.monotonic()
+        # At most READS_PER_SECOND per shard, busy or idle: an idle function shows up within
+        # a quarter second of its records.
+        self.next_at = started + 1.0 / READS_PER_SECOND
+        try:
+            page = self.client.get_records(ShardIterator=self.iterator, Limit=RECORDS_PER_READ)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "ExpiredIteratorException":
+                shard.refresh_from_db()
+                self.iterator = _iterator(self.client, shard)
+                self.next_at = started
+                return
+            if code in THROTTLE_CODES or code == "ProvisionedThroughputExceededException":
+                self.next_at = started + 1.0
+                return
+            raise
+        report.reads += 1
+        records = page.get("Records", [])
+        # Alive as soon as the stream answers (applying a big page takes a while): the
+        # pollers step back on this.
+        LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(last_read_at=timezone.now())
+        if records:
+            events, invocations = apply_records(owner, shard, records, self.publish_item, self.cursors)
+            if self.flush:
+                self.flush()
+            report.records += len(records)
+            report.events += events
+            report.invocations += invocations
+            shard.sequence_number = records[-1]["SequenceNumber"]
+        self.iterator = page.get("NextShardIterator")
+        behind = page.get("MillisBehindLatest") or 0
+        closed_and_read = (shard.ending_sequence_number and not records and behind == 0 and (
+            not shard.sequence_number or _seq(shard.sequence_number) >= _seq(shard.ending_sequence_number)))
+        LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(
+            last_read_at=timezone.now(), millis_behind=behind, last_error="",
+            leased_until=timezone.now() + timedelta(seconds=SHARD_LEASE_SECONDS))
+        if self.iterator is None or closed_and_read:
+            LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(finished=True)
+            report.finished = True
+            self.done = True
+
+
+def read_shards(readers, stop=None, max_seconds=10.0):
+    """Take turns between several shards' readers for up to ``max_seconds`` (or until
+    ``stop()``): whichever shard's next read is due goes next."""
+    deadline = time.monotonic() + max_seconds
+    while time.monotonic() < deadline and not (stop and stop()):
+        waiting = [reader for reader in readers if not reader.done]
+        if not waiting:
+            break
+        reader = min(waiting, key=lambda r: r.next_at)
+        pause = reader.next_at - time.monotonic()
+        if pause > 0:
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                break
+        reader.step()
+    return [reader.report for reader in readers]
+
+
 def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=10.0, flush=None):
     """Read one leased shard for up to ``max_seconds`` (or until ``stop()``); ``flush()``
     after each page pushes what it completed. Never raises for AWS errors: they are recorded
     on the shard."""
-    report = ShardReport()
-    deadline = time.monotonic() + max_seconds
-    cursors = {}
-    try:
-        iterator = _iterator(client, shard)
-        while iterator and time.monotonic() < deadline and not (stop and stop()):
-            started = time.monotonic()
-            try:
-                page = client.get_records(ShardIterator=iterator, Limit=RECORDS_PER_READ)
-            except ClientError as exc:
-                code = error_code(exc)
-                if code == "ExpiredIteratorException":
-                    shard.refresh_from_db()
-                    iterator = _iterator(client, shard)
-                    continue
-                if code in THROTTLE_CODES or code == "ProvisionedThroughputExceededException":
-                    time.sleep(1.0)
-                    continue
-                raise
-            report.reads += 1
-            records = page.get("Records", [])
-            # Alive as soon as the stream answers (applying a big page takes a while): the
-            # pollers step back on this.
-            LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(last_read_at=timezone.now())
-            if records:
-                events, invocations = apply_records(owner, shard, records, publish_item, cursors)
-                if flush:
-                    flush()
-                report.records += len(records)
-                report.events += events
-                report.invocations += invocations
-                shard.sequence_number = records[-1]["SequenceNumber"]
-            iterator = page.get("NextShardIterator")
-            behind = page.get("MillisBehindLatest") or 0
-            closed_and_read = (shard.ending_sequence_number and not records and behind == 0 and (
-                not shard.sequence_number or _seq(shard.sequence_number) >= _seq(shard.ending_sequence_number)))
-            LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(
-                last_read_at=timezone.now(), millis_behind=behind, last_error="",
-                leased_until=timezone.now() + timedelta(seconds=SHARD_LEASE_SECONDS))
-            if iterator is None or closed_and_read:
-                LogStreamShard.objects.filter(pk=shard.pk, lease_owner=owner).update(finished=True)
-                report.finished = True
-                break
-            # At most READS_PER_SECOND per shard, busy or idle: an idle function shows up within
-            # a quarter second of its records.
-            pause = 1.0 / READS_PER_SECOND
-            time.sleep(max(0.0, pause - (time.monotonic() - started)))
-    except ShardLost as exc:
-        report.error = f"ShardLost: {exc}"
-    except ClientError as exc:
-        report.error = f"{error_code(exc)}: {exc}"
-    except BotoCoreError as exc:
-        report.error = f"{type(exc).__name__}: {exc}"
-    if report.error:
-        LogStreamShard.objects.filter(pk=shard.pk).update(last_error=report.error[:2000])
-        log.warning("stream %s shard %s: %s", shard.stream_arn, shard.shard_id, report.error)
-    return report
+    return read_shards([ShardReader(owner, shard, client, publish_item, flush)], stop, max_seconds)[0]
 
 
 def _seq(value):
@@ -515,8 +558,9 @@ _refreshed = {}
 
 
 def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0, flush=None):
-    """Refresh shard lists when due, lease one readable shard and read it for a while.
-    Returns the ShardReport, or None when no shard was free."""
+    """Refresh shard lists when due, lease this consumer's share of the readable shards and read
+    them in turns for a while. Returns a ShardReport for all of them, or None when no shard was
+    free."""
     streams = settings.FLOWSCOPE["LOG_STREAMS"]
     if not streams:
         return None
@@ -528,13 +572,40 @@ def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0,
             except (ClientError, BotoCoreError) as exc:
                 log.warning("stream %s: could not list its shards: %s", arn, exc)
             _refreshed[arn] = time.monotonic()
-    shard = claim_shard(owner, streams)
-    if shard is None:
+    shards = []
+    for _ in range(fair_share(owner, streams)):
+        shard = claim_shard(owner, streams)
+        if shard is None:
+            break
+        shards.append(shard)
+    if not shards:
         return None
     try:
-        return read_shard(owner, shard, clients.get(shard.stream_arn), publish_item, stop, max_seconds, flush)
+        reports = read_shards([ShardReader(owner, shard, clients.get(shard.stream_arn), publish_item, flush)
+                               for shard in shards], stop, max_seconds)
     finally:
-        release_shard(owner, shard.pk)
+        for shard in shards:
+            release_shard(owner, shard.pk)
+    total = ShardReport()
+    for report in reports:
+        for name in ("reads", "records", "events", "invocations"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+    total.finished = all(report.finished for report in reports)
+    total.error = "; ".join(report.error for report in reports if report.error)
+    return total
+
+
+def fair_share(owner, stream_arns):
+    """How many shards one consumer takes: the unfinished shards divided among the consumers
+    reading now (other leases' owners, and this one), rounded up. One consumer reads every
+    shard in turns; more share them; a shard is never kept waiting for a consumer reading
+    another."""
+    now = timezone.now()
+    rows = LogStreamShard.objects.filter(stream_arn__in=stream_arns, finished=False)
+    shards = rows.count()
+    others = rows.filter(leased_until__gt=now).exclude(lease_owner__in=["", owner]).values(
+        "lease_owner").distinct().count()
+    return max(1, -(-shards // (others + 1)))
 
 
 def stream_loop(stop, owner=None, clients=None, publish=None):

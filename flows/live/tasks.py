@@ -68,9 +68,10 @@ _stream_clients = {}
 @shared_task(name="flows.tasks.consume_log_streams", ignore_result=True)
 def consume_log_streams(max_seconds=None):
     """Read the Kinesis streams of stream mode (FLOWSCOPE_LOG_STREAMS) for up to
-    LOG_POLL_TASK_SECONDS: each pass leases one free shard (parents before children) and reads
-    it; the task ends early once no shard is free. Beat enqueues one every second, so there
-    are as many readers as free shards and worker slots allow, never two on one shard."""
+    LOG_POLL_TASK_SECONDS: each pass leases its share of the free shards (parents before
+    children; see stream.fair_share) and reads them in turns; the task ends early once no shard
+    is free. Beat enqueues one every second, so the shards are spread over as many readers as
+    worker slots allow, never two on one shard."""
     from .stream import StreamClients, consume_cycle
 
     if not settings.FLOWSCOPE["LOG_STREAMS"]:

@@ -231,11 +231,11 @@ def test_pollers_step_back_while_a_stream_feeds_the_region_and_come_back_when_it
     assert delivery_mode(ACCOUNT, "us-east-1") == "stream"
     LogCursor.objects.update(next_poll_at=None)
     for cursor_id in claim_cursors("poller", 10):
-        # The stream carried this group's events: the poll does not read them again.
+        # The stream carries this group's events: the poll does not read them again.
         assert poll_cursor(cursor_id, "poller", Clients()).pages == 0
         release(cursor_id)
     gap = (LogCursor.objects.get().next_poll_at - timezone.now()).total_seconds()
-    assert gap > settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"] - 30
+    assert gap > settings.FLOWSCOPE["LOG_STREAM_SAFETY_POLL_SECONDS"] / 2 - 30
     # Its safety poll, once due, does read.
     LogCursor.objects.update(next_poll_at=None, last_polled_at=timezone.now() - timedelta(minutes=10))
     for cursor_id in claim_cursors("poller", 10):
@@ -396,3 +396,27 @@ def test_a_shard_whose_consumer_died_is_taken_over_at_once_and_a_live_ones_is_no
     taken = claim_shard("me", [stream.arn])  # dead: taken over, its lease time notwithstanding
     assert taken is not None and taken.lease_owner == "me"
     release_shard("me", taken.pk)
+
+
+def test_one_consumer_takes_turns_between_its_shards_and_stops_at_its_deadline():
+    from flows.live.stream import READS_PER_SECOND, ShardReport, read_shards
+
+    class Reader:
+        def __init__(self, name, reads):
+            self.name, self.left, self.next_at, self.done, self.report = name, reads, 0.0, False, ShardReport()
+
+        def step(self):
+            order.append(self.name)
+            self.report.reads += 1
+            self.left -= 1
+            self.done = self.left == 0
+            import time as _time
+            self.next_at = _time.monotonic() + 1.0 / READS_PER_SECOND
+
+    order = []
+    a, b = Reader("a", 3), Reader("b", 100)
+    reports = read_shards([a, b], max_seconds=1.2)
+    # Neither waits for the other: they alternate, at the per-shard pace, until a is read out.
+    assert order[:6] == ["a", "b", "a", "b", "a", "b"]
+    assert a.done and not b.done
+    assert 4 <= reports[1].reads <= 7  # about READS_PER_SECOND a second, for 1.2 s

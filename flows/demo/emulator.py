@@ -2,9 +2,12 @@
 
 moto lacks a few CodeCommit APIs Flowscope reads (ListRepositories, Put/GetRepositoryTriggers),
 keeps one function URL per function whatever the Qualifier, looks SES receipt rules' functions
-up in a Lambda backend it does not use, and gets StartLiveTail's log groups wrong. They are
+up in a Lambda backend it does not use, gets StartLiveTail's log groups wrong, and after a
+Kinesis SplitShard moves the parent's records into the children and keeps putting new ones in
+the closed parent (AWS keeps the parent's records and puts new ones in the children). They are
 added or fixed here, in the harness, so product code stays plain boto3 against any endpoint.
 """
+import hashlib
 import json
 import os
 import urllib.parse
@@ -18,6 +21,8 @@ from moto.awslambda.responses import LambdaResponse
 from moto.awslambda.utils import get_backend as lambda_backend
 from moto.codecommit.exceptions import RepositoryDoesNotExistException
 from moto.codecommit.responses import CodeCommitResponse
+from moto.kinesis.exceptions import InvalidArgumentError as KinesisInvalidArgument
+from moto.kinesis.models import Shard, Stream
 from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
 from moto.logs.models import LogsBackend
 from moto.logs.utils import EventMessageFilter
@@ -158,6 +163,31 @@ def _start_live_tail(self, log_group_identifiers, log_stream_names, log_stream_n
     return session_start, session_update
 
 
+def _open_shard_for_key(self, partition_key, explicit_hash_key):
+    """As AWS routes a record: by the MD5 of its partition key (or its explicit hash key) to the
+    open shard whose hash key range holds it; a closed (split) shard takes no more records."""
+    key = int(explicit_hash_key) if explicit_hash_key else int.from_bytes(
+        hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+    for shard in self.shards.values():
+        if shard.is_open and shard.starting_hash <= key <= shard.ending_hash:
+            return shard
+    return None
+
+
+def _split_shard(self, shard_to_split, new_starting_hash_key):
+    """SplitShard as AWS does it: the parent closes and keeps its records; two empty children
+    share its hash key range."""
+    parent = self.shards[shard_to_split]
+    middle = int(new_starting_hash_key)
+    if not (parent.is_open and parent.starting_hash < middle < parent.ending_hash):
+        raise KinesisInvalidArgument(f"cannot split {shard_to_split} at {new_starting_hash_key}")
+    highest = max(shard._shard_id for shard in self.shards.values())
+    for number, (low, high) in enumerate(((parent.starting_hash, middle - 1), (middle, parent.ending_hash)), 1):
+        child = Shard(highest + number, starting_hash=low, ending_hash=high, parent=parent.shard_id)
+        self.shards[child.shard_id] = child
+    parent.is_open = False
+
+
 def extend_moto():
     """Teach the emulator the calls it lacks and fix StartLiveTail's groups (idempotent)."""
     CodeCommitResponse.list_repositories = _list_repositories
@@ -169,6 +199,8 @@ def extend_moto():
     LambdaResponse.get_function_url_config = _get_function_url_config
     LambdaResponse.delete_function_url_config = _delete_function_url_config
     SESBackend._validate_lambda_action = _validate_ses_lambda_action
+    Stream.get_shard_for_key = _open_shard_for_key
+    Stream.split_shard = _split_shard
 
 
 class Emulator:

@@ -162,8 +162,9 @@ def _parents_done(row, rows):
     return True
 
 
-def claim_shard(owner, stream_arns, now=None):
-    """Lease one readable shard (not finished, parents finished, and free) for ``owner``.
+def claim_shard(owner, stream_arns, now=None, exclude=()):
+    """Lease one readable shard (not finished, parents finished, free, not in ``exclude``: the
+    ones this consumer already took) for ``owner``.
 
     On Postgres the lease is also a session advisory lock, held while the shard is read: a
     consumer that was SIGKILLed loses it with its connection, so its shard is taken over at
@@ -176,7 +177,7 @@ def claim_shard(owner, stream_arns, now=None):
     for row in LogStreamShard.objects.filter(stream_arn__in=stream_arns):
         rows.setdefault(row.stream_arn, {})[row.shard_id] = row
     candidates = [row for by_id in rows.values() for row in by_id.values()
-                  if not row.finished and _parents_done(row, by_id)]
+                  if not row.finished and _parents_done(row, by_id) and row.pk not in exclude]
     candidates.sort(key=lambda r: (r.last_read_at or timezone.now() - timedelta(days=365), r.pk))
     locks = connection.vendor == "postgresql"
     for row in candidates:
@@ -574,7 +575,7 @@ def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0,
             _refreshed[arn] = time.monotonic()
     shards = []
     for _ in range(fair_share(owner, streams)):
-        shard = claim_shard(owner, streams)
+        shard = claim_shard(owner, streams, exclude={shard.pk for shard in shards})
         if shard is None:
             break
         shards.append(shard)

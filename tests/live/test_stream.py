@@ -218,6 +218,11 @@ def test_it_reads_a_parent_shard_to_its_end_before_its_children_after_a_reshard(
     assert LogStreamShard.objects.get(shard_id=parent).finished
     ids = list(Invocation.objects.filter(function_arn=worker.arn).values_list("request_id", flat=True))
     assert sorted(ids) == sorted(before + after)
+    # As in AWS: what was put before the split is read from the parent, what came after from
+    # a child (one record per PutLogEvents call).
+    # (Each read once: a consumer reading several shards in turns takes each only once.)
+    assert LogStreamShard.objects.get(shard_id=parent).stats["records"] == len(before)
+    assert sum(c.stats.get("records", 0) for c in LogStreamShard.objects.exclude(shard_id=parent)) == len(after)
 
 
 def test_pollers_step_back_while_a_stream_feeds_the_region_and_come_back_when_it_stops(aws, stream, settings):

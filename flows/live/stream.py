@@ -46,10 +46,12 @@ from .seen import load_windows, save_windows
 log = logging.getLogger(__name__)
 
 SHARD_LEASE_SECONDS = 30
-SHARD_REFRESH_SECONDS = 30      # ListShards at most this often per stream
+SHARD_REFRESH_SECONDS = 5       # ListShards at most this often per stream (a reshard's children
+                                # and a closed parent's end are learnt from it)
 READS_PER_SECOND = 4            # GetRecords per shard (AWS allows 5, shared by all readers)
 RECORDS_PER_READ = 1000
 START_LOOKBACK_SECONDS = 60     # a shard seen for the first time is read from this long ago
+CYCLE_SECONDS = 2.0             # a consumer re-takes its share of the shards this often
 BUSY_ATTEMPTS = 6               # tries at a log group a poll holds before the page stops there
 
 
@@ -535,6 +537,8 @@ def read_shards(readers, stop=None, max_seconds=10.0):
             if time.monotonic() >= deadline:
                 break
         reader.step()
+        if reader.report.finished:
+            break  # a parent read to its end: its children can start, in the next cycle
     return [reader.report for reader in readers]
 
 
@@ -587,6 +591,9 @@ def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0,
     finally:
         for shard in shards:
             release_shard(owner, shard.pk)
+    for shard, report in zip(shards, reports):
+        if report.finished:
+            _refreshed.pop(shard.stream_arn, None)  # list its shards again now: its children are due
     total = ShardReport()
     for report in reports:
         for name in ("reads", "records", "events", "invocations"):
@@ -604,8 +611,17 @@ def fair_share(owner, stream_arns):
     now = timezone.now()
     rows = LogStreamShard.objects.filter(stream_arn__in=stream_arns, finished=False)
     shards = rows.count()
-    others = rows.filter(leased_until__gt=now).exclude(lease_owner__in=["", owner]).values(
-        "lease_owner").distinct().count()
+    leased = rows.filter(leased_until__gt=now).exclude(lease_owner__in=["", owner])
+    if connection.vendor == "postgresql":
+        # Only consumers alive now: a live lease holds its shard's advisory lock (a dead
+        # consumer's lease time may still run; its shards are to be taken over).
+        alive = leased.extra(where=[
+            "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = %s AND l.objid = " + LogStreamShard._meta.db_table + ".id AND l.objsubid = 2)"],
+            params=[SHARD_NAMESPACE])
+        others = alive.values("lease_owner").distinct().count()
+    else:
+        others = leased.values("lease_owner").distinct().count()
     return max(1, -(-shards // (others + 1)))
 
 
@@ -622,7 +638,10 @@ def stream_loop(stop, owner=None, clients=None, publish=None):
     failures = 0
     while not stop():
         try:
-            report = consume_cycle(owner, clients, batcher.add, stop, flush=batcher.flush)
+            # Short cycles: shards freed by a consumer that died, and a reshard's children, are
+            # taken up within CYCLE_SECONDS.
+            report = consume_cycle(owner, clients, batcher.add, stop, max_seconds=CYCLE_SECONDS,
+                                   flush=batcher.flush)
             batcher.flush()
             failures = 0
         except Exception:  # a database or network hiccup: log once, back off, go on

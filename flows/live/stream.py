@@ -2,8 +2,10 @@
 subscription filters (an account-level subscription filter policy, or per-group filters; see
 deploy/), instead of polling every log group.
 
-- Each shard is *leased* to one consumer at a time (a lease time on its LogStreamShard row,
-  renewed as it reads), so more workers read more shards and never the same one twice.
+- Each shard is *leased* to one consumer at a time (shards.py: a lease time on its
+  LogStreamShard row, renewed as it reads, and on Postgres an advisory lock), so more workers
+  read more shards and never the same one twice; a consumer reads its share in turns. What a
+  record holds is decoded by records.py.
 - A GetRecords page is applied in one transaction that also saves the shard's checkpoint:
   every log group in it at once (the cursors locked together, one read and one write of seen
   fingerprints, one insert, aggregate and numbering: the same parser, store and publisher as
@@ -18,12 +20,8 @@ deploy/), instead of polling every log group.
 - While a stream reads for an account and region, the pollers step back: its log groups are
   polled only every LOG_STREAM_SAFETY_POLL_SECONDS (``stream_feeds``).
 """
-import base64
 import functools
-import gzip
-import json
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,21 +29,22 @@ from datetime import timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from ..aws.base import error_code
 from ..aws.session import client_config, make_session
 from ..models import Account, LogCursor, LogStreamShard
-from .delivery import parse_stream_arn
 from . import store
+from .delivery import parse_stream_arn
 from .leases import release, stale_leases
 from .poller import THROTTLE_CODES, apply_events_under_lease
+from .records import by_log_group, decode_record
 from .seen import load_windows, save_windows
+from .shards import SHARD_LEASE_SECONDS, claim_shard, fair_share, refresh_shards, release_shard
 
 log = logging.getLogger(__name__)
 
-SHARD_LEASE_SECONDS = 30
 SHARD_REFRESH_SECONDS = 5       # ListShards at most this often per stream (a reshard's children
                                 # and a closed parent's end are learnt from it)
 READS_PER_SECOND = 4            # GetRecords per shard (AWS allows 5, shared by all readers)
@@ -53,59 +52,6 @@ RECORDS_PER_READ = 1000
 START_LOOKBACK_SECONDS = 60     # a shard seen for the first time is read from this long ago
 CYCLE_SECONDS = 2.0             # a consumer re-takes its share of the shards this often
 BUSY_ATTEMPTS = 6               # tries at a log group a poll holds before the page stops there
-
-
-# ---------------------------------------------------------------- records (pure)
-
-
-def decode_record(data):
-    """The CloudWatch Logs message in one Kinesis record: gzip'd JSON. Returns the dict, or
-    None for a CONTROL_MESSAGE. Raises ValueError for anything else."""
-    if isinstance(data, str):  # some SDKs and tests hand over base64 text
-        data = base64.b64decode(data)
-    try:
-        message = json.loads(gzip.decompress(data))
-    except (OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"not a gzip'd JSON log message: {exc}") from None
-    if not isinstance(message, dict):
-        raise ValueError("log message is not a JSON object")  # noqa: TRY004 (one error type for callers)
-    kind = message.get("messageType")
-    if kind == "CONTROL_MESSAGE":
-        return None
-    if kind != "DATA_MESSAGE" or not isinstance(message.get("logEvents"), list):
-        raise ValueError(f"unexpected messageType {kind!r}")
-    return message
-
-
-def poll_style_events(message):
-    """The message's events in the shape FilterLogEvents gives them (what the poller's parser
-    and seen fingerprints take). Event ids are opaque strings."""
-    stream = str(message.get("logStream") or "")
-    events = []
-    for event in message["logEvents"]:
-        if not isinstance(event, dict) or not isinstance(event.get("message"), str):
-            continue
-        try:
-            timestamp = int(event.get("timestamp"))
-        except (TypeError, ValueError):
-            continue
-        events.append({"logStreamName": stream, "timestamp": timestamp, "message": event["message"],
-                       "eventId": str(event.get("id", ""))})
-    return events
-
-
-def by_log_group(decoded):
-    """{(owner, log group): events in record order} of one GetRecords page, groups in the
-    order they first appear, and the number of control messages. ``decoded``: [message or
-    None] in record order."""
-    groups, control = {}, 0
-    for message in decoded:
-        if message is None:
-            control += 1
-            continue
-        key = (str(message.get("owner") or ""), str(message.get("logGroup") or ""))
-        groups.setdefault(key, []).extend(poll_style_events(message))
-    return groups, control
 
 
 # ---------------------------------------------------------------- clients
@@ -127,109 +73,6 @@ class StreamClients:
             client = session.client("kinesis", region_name=region, config=client_config())
             self._clients[stream_arn] = client
         return client
-
-
-# ---------------------------------------------------------------- shards and leases
-
-
-def refresh_shards(client, stream_arn):
-    """Bring the stream's shards into LogStreamShard rows (new ones, parents, endings)."""
-    shards, token = [], None
-    while True:
-        kwargs = {"NextToken": token} if token else {"StreamName": parse_stream_arn(stream_arn)[2]}
-        page = client.list_shards(**kwargs)
-        shards.extend(page.get("Shards", []))
-        token = page.get("NextToken")
-        if not token:
-            break
-    known = {s.shard_id: s for s in LogStreamShard.objects.filter(stream_arn=stream_arn)}
-    for shard in shards:
-        ending = shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber", "") or ""
-        row = known.get(shard["ShardId"])
-        if row is None:
-            LogStreamShard.objects.get_or_create(
-                stream_arn=stream_arn, shard_id=shard["ShardId"],
-                defaults={"parent_shard_id": shard.get("ParentShardId", "") or "",
-                          "adjacent_parent_shard_id": shard.get("AdjacentParentShardId", "") or "",
-                          "ending_sequence_number": ending})
-        elif ending and row.ending_sequence_number != ending:
-            LogStreamShard.objects.filter(pk=row.pk).update(ending_sequence_number=ending)
-    return len(shards)
-
-
-def _parents_done(row, rows):
-    for parent in (row.parent_shard_id, row.adjacent_parent_shard_id):
-        if parent and parent in rows and not rows[parent].finished:
-            return False
-    return True
-
-
-def claim_shard(owner, stream_arns, now=None, exclude=()):
-    """Lease one readable shard (not finished, parents finished, free, not in ``exclude``: the
-    ones this consumer already took) for ``owner``.
-
-    On Postgres the lease is also a session advisory lock, held while the shard is read: a
-    consumer that was SIGKILLed loses it with its connection, so its shard is taken over at
-    once instead of when its lease time runs out (the checkpoint, written only by the lease's
-    owner, keeps a slow consumer whose connection dropped from writing after a takeover).
-    Elsewhere the lease is the time on the row."""
-    now = now or timezone.now()
-    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now) | Q(lease_owner=owner)
-    rows = {}
-    for row in LogStreamShard.objects.filter(stream_arn__in=stream_arns):
-        rows.setdefault(row.stream_arn, {})[row.shard_id] = row
-    candidates = [row for by_id in rows.values() for row in by_id.values()
-                  if not row.finished and _parents_done(row, by_id) and row.pk not in exclude]
-    candidates.sort(key=lambda r: (r.last_read_at or timezone.now() - timedelta(days=365), r.pk))
-    locks = connection.vendor == "postgresql"
-    for row in candidates:
-        if locks and not _lock_shard(row.pk):
-            continue  # a live consumer reads it
-        with transaction.atomic():
-            lease = LogStreamShard.objects.filter(pk=row.pk, finished=False)
-            taken = (lease if locks else lease.filter(free)).update(
-                lease_owner=owner, leased_until=now + timedelta(seconds=SHARD_LEASE_SECONDS))
-        if taken:
-            return LogStreamShard.objects.get(pk=row.pk)
-        if locks:
-            _unlock_shard(row.pk)
-    return None
-
-
-def release_shard(owner, shard_pk):
-    LogStreamShard.objects.filter(pk=shard_pk, lease_owner=owner).update(lease_owner="", leased_until=None)
-    if connection.vendor == "postgresql":
-        _unlock_shard(shard_pk)
-
-
-SHARD_NAMESPACE = 0x534844  # "SHD": apart from the log groups' advisory locks
-_shard_locks = threading.local()  # each thread has its own connection, so its own locks
-
-
-def _held_shards():
-    if not hasattr(_shard_locks, "held"):
-        _shard_locks.held = set()
-    return _shard_locks.held
-
-
-def _lock_shard(pk):
-    held = _held_shards()
-    if pk in held:
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SHARD_NAMESPACE, pk])
-        locked = cursor.fetchone()[0]
-    if locked:
-        held.add(pk)
-    return locked
-
-
-def _unlock_shard(pk):
-    held = _held_shards()
-    if pk in held:
-        held.discard(pk)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SHARD_NAMESPACE, pk])
 
 
 # ---------------------------------------------------------------- reading one shard
@@ -601,28 +444,6 @@ def consume_cycle(owner, clients, publish_item=None, stop=None, max_seconds=5.0,
     total.finished = all(report.finished for report in reports)
     total.error = "; ".join(report.error for report in reports if report.error)
     return total
-
-
-def fair_share(owner, stream_arns):
-    """How many shards one consumer takes: the unfinished shards divided among the consumers
-    reading now (other leases' owners, and this one), rounded up. One consumer reads every
-    shard in turns; more share them; a shard is never kept waiting for a consumer reading
-    another."""
-    now = timezone.now()
-    rows = LogStreamShard.objects.filter(stream_arn__in=stream_arns, finished=False)
-    shards = rows.count()
-    leased = rows.filter(leased_until__gt=now).exclude(lease_owner__in=["", owner])
-    if connection.vendor == "postgresql":
-        # Only consumers alive now: a live lease holds its shard's advisory lock (a dead
-        # consumer's lease time may still run; its shards are to be taken over).
-        alive = leased.extra(where=[
-            "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
-            "AND l.classid = %s AND l.objid = " + LogStreamShard._meta.db_table + ".id AND l.objsubid = 2)"],
-            params=[SHARD_NAMESPACE])
-        others = alive.values("lease_owner").distinct().count()
-    else:
-        others = leased.values("lease_owner").distinct().count()
-    return max(1, -(-shards // (others + 1)))
 
 
 def stream_loop(stop, owner=None, clients=None, publish=None):

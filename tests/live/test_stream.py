@@ -14,16 +14,9 @@ from flows.live.clients import Clients
 from flows.live.delivery import delivery_mode, resume_polling_where_streams_stopped, stream_feeds
 from flows.live.leases import claim_cursors, end_lease, lease_cursor, release
 from flows.live.poller import ensure_cursors, poll_cursor
-from flows.live.stream import (
-    StreamClients,
-    apply_records,
-    by_log_group,
-    claim_shard,
-    consume_cycle,
-    decode_record,
-    refresh_shards,
-    release_shard,
-)
+from flows.live.records import by_log_group, decode_record
+from flows.live.shards import claim_shard, refresh_shards, release_shard
+from flows.live.stream import StreamClients, apply_records, consume_cycle
 from flows.models import Invocation, LogCursor, LogStreamShard
 
 from .helpers import ACCOUNT, add_function, invocation_lines, now_ms, put_lines

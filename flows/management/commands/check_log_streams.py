@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from flows.aws.base import error_code
 from flows.live.delivery import parse_stream_arn
-from flows.live.stream import StreamClients, decode_record
+from flows.live.records import decode_record
+from flows.live.stream import StreamClients
 from flows.models import LogCursor, LogStreamShard
 
 

@@ -24,15 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+from bench.fanout_bench import machine_speed  # noqa: E402 (after the path is set)
+
 STREAM = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/flowscope-lambda-logs"
-
-
-def loop_seconds():
-    began = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - began
 
 
 def record(group, stream, events, sequence):
@@ -156,7 +150,7 @@ def main():
     elapsed = time.perf_counter() - began
     own, pg = time.process_time() - cpu_before, postgres_cpu() - pg_before
     stored = Invocation.objects.exclude(seq=None).count()
-    speed = loop_seconds()
+    speed = machine_speed()
     print(f"{args.invocations:,} invocations of {args.busy} busy functions (of {args.functions}) in "
           f"{len(all_pages)} pages of up to {args.per_page} records ({args.per_record} invocations a record)")
     print(f"stored {stored:,}, pushed {len(published):,}")

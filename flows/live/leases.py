@@ -159,12 +159,22 @@ def _advisory_locks():
 _held = set()
 
 
+def try_advisory_lock(namespace, key):
+    """Take a session advisory lock (Postgres) now or not at all; True when taken."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
+        return cursor.fetchone()[0]
+
+
+def advisory_unlock(namespace, key):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
+
+
 def _try_lock(pk):
     if pk in _held:
         return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, pk])
-        locked = cursor.fetchone()[0]
+    locked = try_advisory_lock(ADVISORY_NAMESPACE, pk)
     if locked:
         _held.add(pk)
     return locked
@@ -172,8 +182,7 @@ def _try_lock(pk):
 
 def _unlock(pk):
     _held.discard(pk)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, pk])
+    advisory_unlock(ADVISORY_NAMESPACE, pk)
 
 
 def stale_leases(cursor_ids):

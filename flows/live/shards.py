@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ..models import LogStreamShard
 from .delivery import parse_stream_arn
+from .leases import advisory_unlock, try_advisory_lock
 
 SHARD_LEASE_SECONDS = 30
 
@@ -97,9 +98,7 @@ def _lock_shard(pk):
     held = _held_shards()
     if pk in held:
         return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SHARD_NAMESPACE, pk])
-        locked = cursor.fetchone()[0]
+    locked = try_advisory_lock(SHARD_NAMESPACE, pk)
     if locked:
         held.add(pk)
     return locked
@@ -109,8 +108,7 @@ def _unlock_shard(pk):
     held = _held_shards()
     if pk in held:
         held.discard(pk)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SHARD_NAMESPACE, pk])
+        advisory_unlock(SHARD_NAMESPACE, pk)
 
 
 def fair_share(owner, stream_arns):

@@ -385,13 +385,6 @@ def read_shards(readers, stop=None, max_seconds=10.0):
     return [reader.report for reader in readers]
 
 
-def read_shard(owner, shard, client, publish_item=None, stop=None, max_seconds=10.0, flush=None):
-    """Read one leased shard for up to ``max_seconds`` (or until ``stop()``); ``flush()``
-    after each page pushes what it completed. Never raises for AWS errors: they are recorded
-    on the shard."""
-    return read_shards([ShardReader(owner, shard, client, publish_item, flush)], stop, max_seconds)[0]
-
-
 def _seq(value):
     try:
         return int(value)

@@ -9,6 +9,7 @@
 """
 import os
 import socket
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -49,6 +50,8 @@ def claim_cursors(owner, limit, now=None):
             if pk is None:
                 break
             ids.append(pk)
+        if len(ids) < limit:
+            ids += _claim_stale(owner, now, lease["leased_until"], limit - len(ids))
         return ids
     with transaction.atomic():
         for pk in candidates.filter(free).values_list("pk", flat=True)[:limit]:
@@ -82,12 +85,12 @@ RETURNING {table}.id
 def _claim_one(owner, now, until):
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL.format(table=LogCursor._meta.db_table), {
-            "owner": owner, "until": until, "now": now, "held": sorted(_held),
+            "owner": owner, "until": until, "now": now, "held": sorted(_held_ids()),
             "namespace": ADVISORY_NAMESPACE})
         row = cursor.fetchone()
     if row is None:
         return None
-    _held.add(row[0])
+    _held_ids().add(row[0])
     return row[0]
 
 
@@ -123,6 +126,38 @@ def end_lease(owner, cursor_id):
     release(cursor_id)
 
 
+# Due groups whose rows say they are leased but whose lease lock can be had: a live lease
+# always holds its lock, so these are a SIGKILLed worker's, taken over at once rather than
+# after its lease time. Candidates are read first (MATERIALIZED) so that the lock is tried
+# only on them.
+STALE_SQL = """
+WITH candidate AS MATERIALIZED (
+    SELECT id FROM {table}
+    WHERE enabled AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)
+      AND leased_until >= %(now)s
+      AND NOT (id = ANY(%(held)s::bigint[]))
+    ORDER BY next_poll_at NULLS FIRST, id
+    LIMIT 256
+    FOR UPDATE SKIP LOCKED
+)
+SELECT id FROM candidate WHERE pg_try_advisory_lock(%(namespace)s::int, id::int) ORDER BY id
+"""
+
+
+def _claim_stale(owner, now, until, limit):
+    with connection.cursor() as cursor:
+        cursor.execute(STALE_SQL.format(table=LogCursor._meta.db_table), {
+            "now": now, "held": sorted(_held_ids()), "namespace": ADVISORY_NAMESPACE})
+        locked = [row[0] for row in cursor.fetchall()]
+    _held_ids().update(locked)
+    keep, extra = locked[:limit], locked[limit:]
+    for pk in extra:
+        _unlock(pk)
+    if keep:
+        LogCursor.objects.filter(pk__in=keep).update(lease_owner=owner, leased_until=until)
+    return keep
+
+
 def release_dead_local_leases():
     """Free leases held by processes of this host that no longer exist (SIGKILLed pollers)."""
     host = socket.gethostname()[:30]
@@ -154,9 +189,16 @@ def _advisory_locks():
     return connection.vendor == "postgresql"
 
 
-# Session advisory locks are re-entrant: remember what this process holds, so a second
-# claim from the same connection does not take a group that is already being polled.
-_held = set()
+# Session advisory locks are re-entrant: remember what this connection holds, so a second
+# claim from it does not take a group that is already being polled. Each thread has its own
+# connection, so its own locks.
+_lease_locks = threading.local()
+
+
+def _held_ids():
+    if not hasattr(_lease_locks, "held"):
+        _lease_locks.held = set()
+    return _lease_locks.held
 
 
 def try_advisory_lock(namespace, key):
@@ -172,16 +214,16 @@ def advisory_unlock(namespace, key):
 
 
 def _try_lock(pk):
-    if pk in _held:
+    if pk in _held_ids():
         return False
     locked = try_advisory_lock(ADVISORY_NAMESPACE, pk)
     if locked:
-        _held.add(pk)
+        _held_ids().add(pk)
     return locked
 
 
 def _unlock(pk):
-    _held.discard(pk)
+    _held_ids().discard(pk)
     advisory_unlock(ADVISORY_NAMESPACE, pk)
 
 
@@ -193,17 +235,17 @@ def stale_leases(cursor_ids):
     frees those)."""
     if not cursor_ids or not _advisory_locks():
         return []
-    ids = [pk for pk in cursor_ids if pk not in _held]
+    ids = [pk for pk in cursor_ids if pk not in _held_ids()]
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_lock(%s, id::int)",
                        [ids, ADVISORY_NAMESPACE])
         taken = [row[0] for row in cursor.fetchall()]
-    _held.update(taken)
+    _held_ids().update(taken)
     return taken
 
 
 def release_all():
     """Drop every lease lock this process holds (tests; shutting down)."""
     if _advisory_locks():
-        for pk in list(_held):
+        for pk in list(_held_ids()):
             _unlock(pk)

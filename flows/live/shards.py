@@ -79,9 +79,11 @@ def claim_shard(owner, stream_arns, now=None, exclude=()):
 
 
 def release_shard(owner, shard_pk):
-    LogStreamShard.objects.filter(pk=shard_pk, lease_owner=owner).update(lease_owner="", leased_until=None)
-    if connection.vendor == "postgresql":
-        _unlock_shard(shard_pk)
+    try:
+        LogStreamShard.objects.filter(pk=shard_pk, lease_owner=owner).update(lease_owner="", leased_until=None)
+    finally:  # the lock goes even when the row cannot be written (its lease then runs out)
+        if connection.vendor == "postgresql":
+            _unlock_shard(shard_pk)
 
 
 SHARD_NAMESPACE = 0x534844  # "SHD": apart from the log groups' advisory locks

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from flows.live import invocations_since
 from flows.live.clients import Clients
-from flows.live.leases import claim_cursors
+from flows.live.leases import claim_cursors, release_all
 from flows.live.poller import (
     PushBatcher,
     ensure_cursors,
@@ -212,6 +212,39 @@ def test_two_workers_never_lease_the_same_log_group():
     assert len(first) == 4 and len(second) == 2
     assert not set(first) & set(second)
     assert claim_cursors("worker-c", 4) == []
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_group_leased_by_a_worker_that_died_is_claimed_at_once_and_a_live_ones_is_not():
+    import threading
+
+    from django.db import connection
+
+    add_function("worker")
+    ensure_cursors()
+    claimed, die = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            assert claim_cursors("other", 1)
+            claimed.set()
+            die.wait(30)
+        finally:
+            connection.close()  # a SIGKILLed worker's connection drops, and its locks with it
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert claimed.wait(30)
+    # Due again while still leased (its poll is taking long): a live lease stands.
+    LogCursor.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    assert LogCursor.objects.get().leased_until > timezone.now()
+    assert claim_cursors("me", 1) == []
+    die.set()
+    thread.join()
+    [cursor_id] = claim_cursors("me", 1)  # dead: taken over, its lease time notwithstanding
+    assert LogCursor.objects.get(pk=cursor_id).lease_owner == "me"
+    release_all()
 
 
 def test_a_poll_whose_lease_was_taken_over_writes_nothing(aws, worker):

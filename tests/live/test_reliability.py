@@ -46,7 +46,7 @@ def test_a_poller_killed_mid_stream_loses_and_duplicates_nothing(aws):
             for _ in range(total // 60):
                 lines += invocation_lines(str(uuid.uuid4()), now_ms())
             put_lines(aws, "/aws/lambda/worker", f"2026/11/26/[$LATEST]{batch % 3}", lines)
-            time.sleep(0.12)
+            time.sleep(0.3)
         written.set()
 
     writer = threading.Thread(target=write)
@@ -55,8 +55,14 @@ def test_a_poller_killed_mid_stream_loses_and_duplicates_nothing(aws):
     rng = random.Random(4)
     try:
         for _ in range(5):
+            before = Invocation.objects.count()
             poller = start_poller()
-            time.sleep(rng.uniform(2.0, 3.5))
+            # A process starts slowly on a loaded machine: kill it once it has stored some.
+            started = time.monotonic()
+            while (time.monotonic() - started < 30 and Invocation.objects.count() == before
+                   and not written.is_set()):
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.2, 1.5))
             poller.send_signal(signal.SIGKILL)
             poller.wait()
             stored = Invocation.objects.count()

@@ -93,6 +93,8 @@ def main():
     parser.add_argument("--per-record", type=int, default=2,
                         help="invocations of one function in one record (one PutLogEvents batch)")
     parser.add_argument("--per-page", type=int, default=500, help="records per GetRecords page")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the start-up heap to the garbage collector (before heap.py)")
     parser.add_argument("--profile", help="cProfile the applying into this file")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/flowscope_stream_bench")
     args = parser.parse_args()
@@ -135,6 +137,10 @@ def main():
     all_pages = list(pages(names[:args.busy], args.invocations, args.per_page, args.per_record, rng))
     published = []
     cursors = {}
+    if not args.no_freeze:  # as a worker does once started (flows/live/heap.py)
+        from flows.live.heap import freeze_startup_heap
+
+        freeze_startup_heap()
     pg_before, cpu_before, began = postgres_cpu(), time.process_time(), time.perf_counter()
     profiler = None
     if args.profile:

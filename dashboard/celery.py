@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_ready
+from celery.signals import task_prerun, worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -28,3 +28,14 @@ def record_worker_heartbeat(**kwargs):
     from flows.ops import heartbeat
 
     heartbeat.record()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def freeze_worker_heap(**kwargs):
+    """What a worker holds once started is never garbage: keep collections from walking it
+    (flows/live/heap.py). worker_ready: the main process (the solo pool runs tasks there);
+    worker_process_init: each forked pool process."""
+    from flows.live.heap import freeze_startup_heap
+
+    freeze_startup_heap()

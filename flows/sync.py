@@ -17,10 +17,10 @@ from .aws import COLLECTORS
 from .aws.base import CollectContext, describe_error
 from .aws.session import ApiCallCounter, caller_identity, client_config, make_session
 from .consistency import check_trigger_permissions
-from .references import resolve_environment_references
 from .graph import STUB_ORIGIN, EdgeRecord, GraphBuilder, Node
 from .locks import account_lock
 from .models import Account, Edge, Resource, SyncRun
+from .references import resolve_environment_references
 from .vocabulary import SyncStatus
 
 log = logging.getLogger(__name__)

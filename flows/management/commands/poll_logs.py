@@ -4,6 +4,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from flows.live.heap import freeze_startup_heap
 from flows.live.poller import poll_loop
 
 
@@ -33,6 +34,8 @@ class Command(BaseCommand):
 
         def on_cycle(report):
             done["cycles"] += 1
+            if done["cycles"] == 1:
+                freeze_startup_heap()  # the clients and their service models are made now
             if report.invocations:
                 self.stdout.write(f"{report.invocations} invocations from {report.claimed} log groups")
 
@@ -58,6 +61,7 @@ class Command(BaseCommand):
                                        daemon=True, name="flowscope-log-streams")
             streams.start()
             self.stdout.write("stream mode: reading " + ", ".join(settings.FLOWSCOPE["LOG_STREAMS"]))
+        freeze_startup_heap()
         try:
             poll_loop(stop=stop, on_cycle=on_cycle)
         except KeyboardInterrupt:

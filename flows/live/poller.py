@@ -24,7 +24,6 @@ from datetime import timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..aws.base import error_code, is_not_found
@@ -46,15 +45,22 @@ from .leases import (
     release_dead_local_leases,
 )
 from .limits import filter_log_events_tps
+from .push import PushBatcher
+from .schedule import (
+    FIRST_POLL_LOOKBACK_S,
+    catchup_window,
+    count_groups,
+    forget_group_counts,
+    groups_per_region,
+    head_overlap_ms,
+    next_poll_delay,
+    seconds_until_due,
+)
 from .seen import SeenWindow
 from .seen import prune as seen_prune
 
 log = logging.getLogger(__name__)
 
-HEAD_OVERLAP_MS = 250           # every poll re-reads at least this much before the newest event
-FIRST_POLL_LOOKBACK_S = 60      # a new cursor starts this far back
-QUIET_SHARE = 0.25              # of the FilterLogEvents budget, kept for quiet log groups
-BUDGET_USE = 0.9                # of the budget that scheduled polls plan on (the rest: catch-ups, retries)
 THROTTLE_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException",
                   "RequestLimitExceeded", "LimitExceededException"}
 
@@ -137,49 +143,6 @@ def apply_events_under_lease(cursor_id, owner, events, publish_item=None, wait=1
     finally:
         end_lease(owner, cursor_id)
     return outcome
-
-
-def quiet_interval(groups_in_region, tps, active=0):
-    """Seconds between polls of a quiet log group. The quiet groups share, in turn, whatever
-    the active groups (polled every LOG_POLL_INTERVAL) leave of the budget, and never less than
-    QUIET_SHARE of it; no group is polled more often than every LOG_POLL_IDLE_INTERVAL. So a
-    small account sees an idle function within seconds, and a big one spends its whole budget:
-    the gap is quiet groups / (budget left for them)."""
-    floor = float(settings.FLOWSCOPE["LOG_POLL_IDLE_INTERVAL"])
-    interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
-    quiet = max(1, groups_in_region - active)
-    left = max(tps * QUIET_SHARE, tps * BUDGET_USE - active / interval)
-    return max(floor, quiet / left)
-
-
-def catchup_window(cursor, now_ms):
-    """(start, end) ms of event time a catch-up poll reads: from LAG before the previous
-    catch-up to LAG before now. Consecutive windows tile: every event is read by exactly one
-    catch-up, at a time when (being at most LAG late) it is surely readable, and an event
-    that regular polls missed because it turned up late is found at most LAG + the interval
-    after its own timestamp. Without a previous catch-up, one interval is assumed; after a
-    long stop, no further back than two intervals before the newest event."""
-    lag_ms = settings.FLOWSCOPE["LOG_INGESTION_LAG_SECONDS"] * 1000
-    interval_ms = settings.FLOWSCOPE["LOG_CATCHUP_INTERVAL"] * 1000
-    previous = cursor.last_catchup_ms or (cursor.last_event_ms - interval_ms)
-    start = max(previous - lag_ms, cursor.last_event_ms - lag_ms - 2 * interval_ms)
-    return start, now_ms - lag_ms
-
-
-def head_overlap_ms(behind_ms, lag_ms):
-    """How far before the newest event seen a regular poll starts: half a second, more when new
-    events have been turning up behind the newest one (up to the full ingestion lag)."""
-    return int(min(max(HEAD_OVERLAP_MS, behind_ms * 1.5 + HEAD_OVERLAP_MS), max(lag_ms, HEAD_OVERLAP_MS)))
-
-
-def next_poll_delay(found_events, quiet_polls, groups_in_region, tps, active=0):
-    """(seconds until the next poll, new quiet_polls): an active group is polled every
-    LOG_POLL_INTERVAL; each empty poll doubles the gap, up to the quiet interval."""
-    interval = float(settings.FLOWSCOPE["LOG_POLL_INTERVAL"])
-    if found_events:
-        return interval, 0
-    quiet_polls += 1
-    return min(quiet_interval(groups_in_region, tps, active), interval * 2 ** min(quiet_polls, 20)), quiet_polls
 
 
 # ---------------------------------------------------------------- one poll of one group
@@ -392,7 +355,7 @@ def _schedule(cursor, outcome, counters, groups_in_region, catchup_ms=None, even
         if value:
             stats[name] = stats.get(name, 0) + value
     if groups_in_region is None:
-        groups_in_region = _count_groups(account_id=cursor.account_id, region=cursor.region).get(
+        groups_in_region = count_groups(account_id=cursor.account_id, region=cursor.region).get(
             (cursor.account_id, cursor.region), (1, 0))
     total, active = groups_in_region
     delay, cursor.quiet_polls = next_poll_delay(
@@ -435,52 +398,7 @@ class CycleReport:
     published_frames: int = 0
 
 
-class PushBatcher:
-    """Collects completed invocations and publishes them in few frames: at most one frame per
-    ``min_interval`` while a cycle runs, the rest when it ends, ``max_items`` per frame."""
-
-    def __init__(self, publish, min_interval=0.1, max_items=2000):
-        self.publish = publish
-        self.min_interval = min_interval
-        self.max_items = max_items
-        self.items = []
-        self.frames = 0
-        self._last = time.monotonic()
-
-    def add(self, item):
-        self.items.append(item)
-
-    def maybe_flush(self):
-        if self.items and time.monotonic() - self._last >= self.min_interval:
-            self.flush()
-
-    def flush(self):
-        while self.items:
-            chunk, self.items = self.items[:self.max_items], self.items[self.max_items:]
-            self.publish("invocations", {"items": chunk})
-            self.frames += 1
-        self._last = time.monotonic()
-
-
 _last_refresh = {"at": 0.0}
-_group_counts = {"at": -1e9, "counts": {}}
-
-
-def _count_groups(**where):
-    """{(account, region): (enabled log groups, active ones)}; active: the last poll found
-    events (a group never polled yet counts as quiet)."""
-    rows = (LogCursor.objects.filter(enabled=True, **where).values("account_id", "region")
-            .annotate(n=Count("pk"), active=Count("pk", filter=Q(quiet_polls=0, last_polled_at__isnull=False)))
-            .values_list("account_id", "region", "n", "active"))
-    return {(a, r): (n, active) for a, r, n, active in rows}
-
-
-def _groups_per_region(max_age):
-    """_count_groups() for every account and region, counted at most every ``max_age`` seconds."""
-    if time.monotonic() - _group_counts["at"] > max_age:
-        _group_counts["counts"] = _count_groups()
-        _group_counts["at"] = time.monotonic()
-    return _group_counts["counts"]
 
 
 def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
@@ -490,13 +408,13 @@ def run_cycle(owner, clients, batcher, limit=None, refresh_every=60.0):
         release_dead_local_leases()
         resume_polling_where_streams_stopped()
         _last_refresh["at"] = time.monotonic()
-        _group_counts["at"] = -1e9
+        forget_group_counts()
     report = CycleReport()
     ids = claim_cursors(owner, limit or settings.FLOWSCOPE["LOG_POLL_BATCH"])
     report.claimed = len(ids)
     if not ids:
         return report
-    groups = _groups_per_region(min(refresh_every, 5.0))  # active groups come and go
+    groups = groups_per_region(min(refresh_every, 5.0))  # active groups come and go
     for index, cursor_id in enumerate(ids):
         try:
             outcome = poll_cursor(cursor_id, owner, clients, groups,
@@ -536,18 +454,6 @@ def _give_back(ids, owner):
         pass
     for cursor_id in ids[1:]:
         release(cursor_id)
-
-
-def seconds_until_due(longest, shortest=0.02):
-    """How long a worker with nothing to do can sleep: until the next group falls due (a
-    group due in 80 ms is polled then, not a whole idle period later), at most ``longest``."""
-    now = timezone.now()
-    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)  # leased: being polled
-    nearest = (LogCursor.objects.filter(free, enabled=True, next_poll_at__isnull=False)
-               .order_by("next_poll_at").values_list("next_poll_at", flat=True).first())
-    if nearest is None:
-        return longest
-    return min(longest, max(shortest, (nearest - now).total_seconds()))
 
 
 def poll_loop(stop=None, owner=None, clients=None, publish=None, idle_sleep=0.5,

@@ -444,7 +444,7 @@ def stream_loop(stop, owner=None, clients=None, publish=None):
     demo run beside the poller (Celery runs consume_cycle from a task)."""
     from ..publish import publish as default_publish
     from .leases import owner_id
-    from .poller import PushBatcher
+    from .push import PushBatcher
 
     owner = owner or owner_id()
     clients = clients or StreamClients()

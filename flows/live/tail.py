@@ -34,7 +34,8 @@ from ..resilience import Backoff as LoopBackoff
 from . import focus
 from .clients import CLIENT_MAX_AGE_S
 from .leases import owner_id
-from .poller import PushBatcher, apply_events_under_lease
+from .poller import apply_events_under_lease
+from .push import PushBatcher
 
 log = logging.getLogger(__name__)
 

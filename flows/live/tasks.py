@@ -11,7 +11,9 @@ from ..resilience import Backoff
 from . import store
 from .clients import Clients
 from .leases import owner_id
-from .poller import PushBatcher, run_cycle, seconds_until_due
+from .poller import run_cycle
+from .push import PushBatcher
+from .schedule import seconds_until_due
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,10 @@ from django.utils import timezone
 from flows.live import invocations_since
 from flows.live.clients import Clients
 from flows.live.leases import claim_cursors, release_all
-from flows.live.poller import (
-    PushBatcher,
-    ensure_cursors,
-    next_poll_delay,
-    poll_cursor,
-    quiet_interval,
-    run_cycle,
-)
+from flows.live.poller import ensure_cursors, poll_cursor, run_cycle
+from flows.live.push import PushBatcher
 from flows.live.reads import function_stats
+from flows.live.schedule import next_poll_delay, quiet_interval
 from flows.live.store import prune
 from flows.models import Invocation, InvocationMinute, LogCursor
 from tests.data import lambda_logs as samples
@@ -432,7 +427,7 @@ def test_head_polls_reach_further_back_once_events_arrive_out_of_order(aws, work
 
 
 def test_head_overlap_grows_with_the_lag_spread_up_to_the_lag():
-    from flows.live.poller import head_overlap_ms
+    from flows.live.schedule import head_overlap_ms
 
     assert head_overlap_ms(0, 20_000) == 250
     assert head_overlap_ms(4000, 20_000) == 6250

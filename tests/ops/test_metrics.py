@@ -8,7 +8,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import TestCase
 
 from flows.live.clients import Clients
-from flows.live.poller import PushBatcher, ensure_cursors, run_cycle
+from flows.live.poller import ensure_cursors, run_cycle
+from flows.live.push import PushBatcher
 from flows.models import Account, ApiToken, LogCursor, SyncRun
 from flows.ops.metrics import websocket_clients
 from tests.live.helpers import add_function, invocation_lines, now_ms, put_lines

@@ -7,7 +7,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from flows.live.poller import PushBatcher, ensure_cursors
+from flows.live.poller import ensure_cursors
+from flows.live.push import PushBatcher
 from flows.live.stream import StreamClients, consume_cycle
 from flows.publish import publish
 from tests.live.helpers import add_function, invocation_lines, now_ms, put_lines

@@ -239,13 +239,27 @@ def poller_process(database_url, redis_url, endpoint, stop, profile_path, stream
 
         threading.Thread(target=stream_loop, kwargs={"stop": stop.is_set}, daemon=True).start()
 
+    # As poll_logs does: the start-up heap frozen now and after the first cycle.
+    try:
+        from flows.live.heap import freeze_startup_heap
+    except ImportError:  # code from before heap.py (a baseline run)
+        def freeze_startup_heap():
+            return 0
+    freeze_startup_heap()
+    cycles = [0]
+
+    def on_cycle(report):
+        cycles[0] += 1
+        if cycles[0] == 1:
+            freeze_startup_heap()
+
     if not profile_path:
-        poll_loop(stop=stop.is_set)
+        poll_loop(stop=stop.is_set, on_cycle=on_cycle)
         return
     import cProfile
 
-    cProfile.runctx("poll_loop(stop=stop.is_set)", globals(),
-                    {"poll_loop": poll_loop, "stop": stop}, profile_path)
+    cProfile.runctx("poll_loop(stop=stop.is_set, on_cycle=on_cycle)", globals(),
+                    {"poll_loop": poll_loop, "stop": stop, "on_cycle": on_cycle}, profile_path)
 
 
 def cpu_seconds(pid):
@@ -334,7 +348,7 @@ async def receive(expected, quiet_seconds, writer_done, received):
 def simulate_calls_per_minute(groups=1000, busy=0, tps=25.0, minutes=30, interval=1.0):
     """FilterLogEvents calls per minute the scheduler makes for ``groups`` log groups, ``busy``
     of which have events at every poll; the budget is enforced as the shared limiter does."""
-    from flows.live.poller import next_poll_delay
+    from flows.live.schedule import next_poll_delay
 
     heap = [(random.Random(i).uniform(0, 5), i, 0) for i in range(groups)]
     heapq.heapify(heap)
@@ -390,7 +404,7 @@ def main():
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     emulator, endpoint = fresh_services(args.database_url, args.redis_url, ctx, args.port)
-    from flows.live.poller import quiet_interval
+    from flows.live.schedule import quiet_interval
     from flows.models import Account, Resource
 
     account = Account.objects.create(account_id=ACCOUNT)

@@ -17,10 +17,7 @@ run, and the FilterLogEvents calls per minute of an idle and a busy 1,000-functi
 Needs Postgres and Redis (defaults: 127.0.0.1, database flowscope_live_bench, recreated;
 Redis database 5, whose flowscope* keys are deleted first).
 
-The emulator runs in its own process. moto's FilterLogEvents scans every event of a log group
-on every call (cost grows with the group's size, not the window asked for); the harness gives
-it a bisect on the start time for streams written in time order, so the figures measure
-Flowscope rather than that scan. Nothing in Flowscope's code changes for the benchmark.
+The emulator and services are set up by live_harness.py.
 """
 import argparse
 import asyncio
@@ -38,125 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 WARM_UP_S = 8
 sys.path.insert(0, str(ROOT))
 ACCOUNT = "123456789012"
-REGION = "us-east-1"
-
-
-def _django(database_url, redis_url, extra_env=None):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["REDIS_URL"] = redis_url
-    os.environ["FLOWSCOPE_REDIS_PREFIX"] = "flowscope-live-bench"
-    os.environ.update(extra_env or {})
-    import django
-
-    django.setup()
-
-
-# ---------------------------------------------------------------- emulator process
-
-
-def _fast_filter_for_sorted_streams():
-    """Harness only: bisect FilterLogEvents' start time in streams written in time order."""
-    import bisect
-
-    from moto.logs import models
-
-    original_filter = models.LogStream.filter_log_events
-    original_put = models.LogStream.put_log_events
-
-    def put_log_events(self, log_events):
-        timestamps = [event["timestamp"] for event in log_events]
-        last = getattr(self, "_bench_last_ts", None)
-        if timestamps and ((last is not None and timestamps[0] < last) or timestamps != sorted(timestamps)):
-            self._bench_unsorted = True
-        if timestamps:
-            self._bench_last_ts = timestamps[-1]
-        return original_put(self, log_events)
-
-    def filter_log_events(self, start_time, end_time, filter_pattern):
-        if filter_pattern or getattr(self, "_bench_unsorted", False):
-            return original_filter(self, start_time, end_time, filter_pattern)
-        first = bisect.bisect_left(self.events, start_time or 0, key=lambda e: e.timestamp)
-        result = []
-        for event in self.events[first:]:
-            if end_time and event.timestamp > end_time:
-                break
-            item = event.to_filter_dict()
-            item["logStreamName"] = self.log_stream_name
-            result.append(item)
-        return result
-
-    models.LogStream.put_log_events = put_log_events
-    models.LogStream.filter_log_events = filter_log_events
-
-
-def emulator_process(port, ready):
-    import logging
-
-    from flows.demo.emulator import Emulator
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    _fast_filter_for_sorted_streams()
-    emulator = Emulator(port=port).start()
-    ready.put(emulator.endpoint)
-    while True:
-        time.sleep(3600)
-
-
-def fresh_services(database_url, redis_url, ctx, port=0):
-    """A recreated Postgres database (migrated), a clean bench Redis database, and the
-    emulator in its own process. Returns (emulator process, endpoint)."""
-    import psycopg
-
-    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = database_url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    _django(database_url, redis_url)
-    import redis
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    # The bench's Redis database (default db 5) starts clean: no limiter buckets, and no
-    # channels of earlier runs left in the group (full ones slow every group_send down).
-    client = redis.Redis.from_url(redis_url)
-    for pattern in ("flowscope-live-bench*", "flowscope:*"):
-        for key in client.scan_iter(pattern):
-            client.delete(key)
-    ready = ctx.Queue()
-    emulator = ctx.Process(target=emulator_process, args=(port, ready), daemon=True)
-    emulator.start()
-    return emulator, ready.get(timeout=60)
-
-
-def create_log_groups(endpoint, names, shards=0):
-    """Each function's log group (and a stream "s" in it); with ``shards``, a Kinesis stream of
-    that many shards that every group's subscription filter feeds (stream mode). Returns the
-    stream's ARN, or ""."""
-    import boto3
-
-    aws = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
-           "aws_secret_access_key": "testing"}
-    logs = boto3.client("logs", **aws)
-    stream_arn = role = ""
-    if shards:
-        kinesis = boto3.client("kinesis", **aws)
-        kinesis.create_stream(StreamName="flowscope-lambda-logs", ShardCount=shards)
-        stream_arn = kinesis.describe_stream_summary(
-            StreamName="flowscope-lambda-logs")["StreamDescriptionSummary"]["StreamARN"]
-        role = boto3.client("iam", **aws).create_role(
-            RoleName="cwl-to-kinesis", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    for name in names:
-        group = f"/aws/lambda/{name}"
-        logs.create_log_group(logGroupName=group)
-        logs.create_log_stream(logGroupName=group, logStreamName="s")
-        if stream_arn:
-            logs.put_subscription_filter(logGroupName=group, filterName="flowscope", filterPattern="",
-                                         destinationArn=stream_arn, roleArn=role)
-    return stream_arn
-
+from bench.live_harness import (  # noqa: E402 (after the path is set)
+    REGION,
+    cpu_by_program,
+    cpu_seconds,
+    create_log_groups,
+    django_setup,
+    fresh_services,
+    rss_mb,
+)
 
 # ---------------------------------------------------------------- writer process
 
@@ -227,7 +114,7 @@ def poller_process(database_url, redis_url, endpoint, stop, profile_path, stream
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
     if stream_arn:
         env["FLOWSCOPE_LOG_STREAMS"] = stream_arn
-    _django(database_url, redis_url, env)
+    django_setup(database_url, redis_url, env)
     from flows.live.poller import poll_loop
 
     if stream_arn:
@@ -260,41 +147,6 @@ def poller_process(database_url, redis_url, endpoint, stop, profile_path, stream
 
     cProfile.runctx("poll_loop(stop=stop.is_set, on_cycle=on_cycle)", globals(),
                     {"poll_loop": poll_loop, "stop": stop, "on_cycle": on_cycle}, profile_path)
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def cpu_by_program(names):
-    """{name: CPU seconds of every process whose command line contains it}."""
-    totals = dict.fromkeys(names, 0.0)
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                command = handle.read().decode(errors="replace")
-        except OSError:
-            continue
-        for name in names:
-            if name in command:
-                totals[name] += cpu_seconds(pid)
-                break
-    return totals
-
-
-def rss_mb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            fields = dict(line.split(":", 1) for line in handle if ":" in line)
-        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
-    except (OSError, KeyError, ValueError):
-        return None, None
 
 
 # ---------------------------------------------------------------- client
@@ -630,11 +482,21 @@ def main():
           f"{quiet_interval(1000, 25):.0f} s); 20 busy: {busy:,.0f}/min (busy groups every "
           f"{busy_every:.1f} s); 100 busy: {busier:,.0f}/min (busy groups every {busier_every:.1f} s); "
           f"quota 25 TPS = 1,500/min")
-    ok = (during / (write_end - write_start) >= 5000 and pct(95, steady) <= 1.5 and lost == 0
-          and duplicates == 0)
-    print(f"targets (>= 5,000/s sustained, steady p95 <= 1.5 s, 0 lost, 0 dup): "
-          f"{'met' if ok else 'NOT met'}")
-
+    sustained = during / (write_end - write_start)
+    written_rate = len(readable) / written_span
+    cpu_first = run_cpu[0] * 1000 / max(1, len(first_seen)) if run_cpu else float("nan")
+    if stream_arn:
+        # Issue 11: >= 7,500/s or the emulator's ceiling (what the writer reached), p95 <= 1.5 s
+        # for any function, 0 lost, 0 duplicated, <= 0.1 ms of Flowscope's CPU per invocation.
+        checks = [("sustained >= 7,500/s or 90 % of what the emulator took", sustained >= min(7500, 0.9 * written_rate)),
+                  ("p95 <= 1.5 s", pct(95) <= 1.5), ("0 lost, 0 dup", lost == 0 and duplicates == 0),
+                  (f"CPU <= 0.1 ms per invocation from the first write (ratio {cpu_first / 0.1:.2f})", cpu_first <= 0.1)]
+    else:
+        # Issue 4: >= 5,000/s sustained, steady p95 <= 1.5 s, 0 lost, 0 dup; issue 11: <= 0.15 ms.
+        checks = [("sustained >= 5,000/s", sustained >= 5000), ("steady p95 <= 1.5 s", pct(95, steady) <= 1.5),
+                  ("0 lost, 0 dup", lost == 0 and duplicates == 0),
+                  (f"CPU <= 0.15 ms per invocation from the first write (ratio {cpu_first / 0.15:.2f})", cpu_first <= 0.15)]
+    print("targets                  " + "; ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in checks))
 
 if __name__ == "__main__":
     main()

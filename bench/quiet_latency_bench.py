@@ -29,14 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.live_bench import (
-    ACCOUNT,
-    REGION,
-    cpu_seconds,
-    create_log_groups,
-    fresh_services,
-    poller_process,
-)
+from bench.live_bench import ACCOUNT, poller_process
+from bench.live_harness import REGION, cpu_seconds, create_log_groups, fresh_services
 
 
 def machine_speed():

@@ -106,9 +106,57 @@
             var p = positions.get(item.id);
             boxes.set(item.id, { x: p.x, y: p.y, w: item.w, h: item.h });
           });
+          if (expanded.length) orientFrames(boxes, inner, expanded.map(function (group) { return group.id; }));
           return { request: request, boxes: boxes, inner: inner };
         });
       });
+    }
+
+    // Where each drawn item's box centre is: top-level boxes, and open groups' members inside
+    // their frames.
+    function drawnCentres(boxes, inner) {
+      var centres = new Map();
+      boxes.forEach(function (box, id) {
+        var group = state.view.groups.get(id), frame = inner.get(id);
+        if (group && group.expanded && frame) {
+          frame.inner.forEach(function (p, member) {
+            centres.set(member, { x: box.x - box.w / 2 + p.x, y: box.y - box.h / 2 + p.y });
+          });
+        } else {
+          centres.set(id, { x: box.x, y: box.y });
+        }
+      });
+      return centres;
+    }
+
+    // An open group's insides mirrored top to bottom: the same frame, still flowing left to right.
+    function mirrored(frame) {
+      var top = S.FRAME_PAD + S.FRAME_TITLE, bottom = frame.h - S.FRAME_PAD, inner = new Map();
+      frame.inner.forEach(function (p, id) { inner.set(id, { x: p.x, y: top + bottom - p.y }); });
+      return { inner: inner, w: frame.w, h: frame.h };
+    }
+
+    /* A frame is laid out on its own, blind to the edges that leave it, so edges between open
+     * groups can cross their insides needlessly. Each open group in ``ids`` is mirrored top to
+     * bottom when that makes the drawn (straight) edges cross less; greedy, two passes. Changes
+     * ``inner`` (frame id → insides) in place, never the cached layouts it holds. Returns the
+     * crossings left. */
+    function orientFrames(boxes, inner, ids) {
+      var edges = state.view.edges.map(function (e) { return [e.source, e.target]; });
+      var count = function () { return Layout.crossings(drawnCentres(boxes, inner), edges); };
+      var best = count();
+      for (var pass = 0; pass < 2 && best > 0; pass++) {
+        var changed = false;
+        ids.forEach(function (id) {
+          var frame = inner.get(id);
+          if (!frame || !boxes.has(id) || best === 0) return;
+          inner.set(id, mirrored(frame));
+          var n = count();
+          if (n < best) { best = n; changed = true; } else { inner.set(id, frame); }
+        });
+        if (!changed) break;
+      }
+      return best;
     }
 
     // After a sync: what was drawn stays where it was; what is new goes where the fresh layout
@@ -306,7 +354,7 @@
 
     return { buildView: buildView, prepare: prepare, place: place, remember: remember,
              remembered: remembered, forget: forget, restoreOpenGroups: restoreOpenGroups, itemSize: itemSize, groupLayout: groupLayout, freshLayout: freshLayout,
-             mergeLayout: mergeLayout, positionOf: positionOf, applyStoredPositions: applyStoredPositions,
+             mergeLayout: mergeLayout, orientFrames: orientFrames, positionOf: positionOf, applyStoredPositions: applyStoredPositions,
              storePosition: storePosition, positionsKey: positionsKey, resourceLabel: resourceLabel };
   };
 })(window);

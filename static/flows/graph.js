@@ -441,6 +441,7 @@
       timing.layout = performance.now() - t0 - timing.view;
       state.inner.set(id, result);
       Layout.growInPlace(state.boxes, id, result.w, result.h);
+      placement.orientFrames(state.boxes, state.inner, [id]);
       state.undo = { id: id, boxes: before };
       var t1 = performance.now();
       draw();

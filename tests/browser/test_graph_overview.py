@@ -224,3 +224,38 @@ def test_a_small_graph_opens_expanded(page, site_db):
     for n in view["nodes"]:
         assert n["fontSize"] * view["zoom"] >= 8
     wait_ready(page)
+
+
+def test_open_groups_are_turned_so_the_edges_between_them_do_not_cross(page, site_db):
+    """Each open stack is laid out on its own, blind to the edges that leave it; its insides are
+    then mirrored top to bottom where that crosses less. Here the front stack's two functions
+    each send to one of the back stack's two queues: one way up the back stack's frame the two
+    sends cross, the other way they do not."""
+    from bench.graph_view_bench import count_crossings
+
+    from .harness import edge, node
+
+    def in_stack(n, stack):
+        n["attributes"]["stack"] = stack
+        return n
+
+    api = in_stack(node("api_gateway_rest", "front-api"), "front")
+    senders = [function(f"front-fn{i}", stack="front") for i in range(2)]
+    fan = in_stack(node("sns_topic", "back-fan"), "back")
+    queues = [in_stack(node("sqs_queue", f"back-q{i}"), "back") for i in range(2)]
+    workers = [function(f"back-worker{i}", stack="back") for i in range(2)]
+    edges = [edge(api, fn, "api_gateway", key=f"GET /r{i}", method="GET", path=f"/r{i}")
+             for i, fn in enumerate(senders)]
+    edges += [edge(fan, q, "sns", key=f"sub{i}") for i, q in enumerate(queues)]
+    edges += [edge(q, w, "sqs") for q, w in zip(queues, workers)]
+    edges += [edge(fn, q, "destination", key="on_success", condition="on_success")
+              for fn, q in zip(senders, reversed(queues))]
+    insert_graph(site_db, [api, *senders, fan, *queues, *workers], edges)
+    open_graph(page)
+
+    view = page.evaluate(VIEW)
+    assert len(view["frames"]) == 2, "both stacks open at the first view"
+    centres = {n["id"]: (n["x"], n["y"]) for n in view["nodes"]}
+    between = [{"source": e["source"], "target": e["target"]} for e in edges if e["kind"] == "destination"]
+    assert count_crossings(centres, between) == 0
+    assert overlaps(view) == []

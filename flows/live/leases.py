@@ -85,18 +85,18 @@ RETURNING {table}.id
 def _claim_one(owner, now, until):
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL.format(table=LogCursor._meta.db_table), {
-            "owner": owner, "until": until, "now": now, "held": sorted(_held_ids()),
+            "owner": owner, "until": until, "now": now, "held": sorted(_locks.held),
             "namespace": ADVISORY_NAMESPACE})
         row = cursor.fetchone()
     if row is None:
         return None
-    _held_ids().add(row[0])
+    _locks.held.add(row[0])
     return row[0]
 
 
 def release(cursor_id):
     if _advisory_locks():
-        _unlock(cursor_id)
+        _locks.drop(cursor_id)
 
 
 def lease_cursor(owner, cursor_id, wait=1.0):
@@ -111,7 +111,7 @@ def lease_cursor(owner, cursor_id, wait=1.0):
             if _try_lock(cursor_id):
                 if LogCursor.objects.filter(free, pk=cursor_id, enabled=True).update(**lease):
                     return True
-                _unlock(cursor_id)
+                _locks.drop(cursor_id)
         elif LogCursor.objects.filter(free, pk=cursor_id, enabled=True).update(**lease):
             return True
         if time.monotonic() >= deadline:
@@ -147,12 +147,12 @@ SELECT id FROM candidate WHERE pg_try_advisory_lock(%(namespace)s::int, id::int)
 def _claim_stale(owner, now, until, limit):
     with connection.cursor() as cursor:
         cursor.execute(STALE_SQL.format(table=LogCursor._meta.db_table), {
-            "now": now, "held": sorted(_held_ids()), "namespace": ADVISORY_NAMESPACE})
+            "now": now, "held": sorted(_locks.held), "namespace": ADVISORY_NAMESPACE})
         locked = [row[0] for row in cursor.fetchall()]
-    _held_ids().update(locked)
+    _locks.held.update(locked)
     keep, extra = locked[:limit], locked[limit:]
     for pk in extra:
-        _unlock(pk)
+        _locks.drop(pk)
     if keep:
         LogCursor.objects.filter(pk__in=keep).update(lease_owner=owner, leased_until=until)
     return keep
@@ -189,42 +189,43 @@ def _advisory_locks():
     return connection.vendor == "postgresql"
 
 
-# Session advisory locks are re-entrant: remember what this connection holds, so a second
-# claim from it does not take a group that is already being polled. Each thread has its own
-# connection, so its own locks.
-_lease_locks = threading.local()
+class AdvisoryLocks:
+    """Session advisory locks (Postgres) in one namespace, and which of them this thread's
+    connection holds (each thread has its own connection, so its own locks). Session locks are
+    re-entrant, so callers check ``held`` before taking one they may already have."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self._local = threading.local()
+
+    @property
+    def held(self):
+        if not hasattr(self._local, "held"):
+            self._local.held = set()
+        return self._local.held
+
+    def take(self, key):
+        """Take the lock now or not at all; True when taken."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [self.namespace, key])
+            locked = cursor.fetchone()[0]
+        if locked:
+            self.held.add(key)
+        return locked
+
+    def drop(self, key):
+        if key in self.held:
+            self.held.discard(key)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [self.namespace, key])
 
 
-def _held_ids():
-    if not hasattr(_lease_locks, "held"):
-        _lease_locks.held = set()
-    return _lease_locks.held
-
-
-def try_advisory_lock(namespace, key):
-    """Take a session advisory lock (Postgres) now or not at all; True when taken."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
-        return cursor.fetchone()[0]
-
-
-def advisory_unlock(namespace, key):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
+# A second claim from the connection that polls a group must not take that group again.
+_locks = AdvisoryLocks(ADVISORY_NAMESPACE)
 
 
 def _try_lock(pk):
-    if pk in _held_ids():
-        return False
-    locked = try_advisory_lock(ADVISORY_NAMESPACE, pk)
-    if locked:
-        _held_ids().add(pk)
-    return locked
-
-
-def _unlock(pk):
-    _held_ids().discard(pk)
-    advisory_unlock(ADVISORY_NAMESPACE, pk)
+    return pk not in _locks.held and _locks.take(pk)
 
 
 def stale_leases(cursor_ids):
@@ -235,17 +236,17 @@ def stale_leases(cursor_ids):
     frees those)."""
     if not cursor_ids or not _advisory_locks():
         return []
-    ids = [pk for pk in cursor_ids if pk not in _held_ids()]
+    ids = [pk for pk in cursor_ids if pk not in _locks.held]
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_lock(%s, id::int)",
                        [ids, ADVISORY_NAMESPACE])
         taken = [row[0] for row in cursor.fetchall()]
-    _held_ids().update(taken)
+    _locks.held.update(taken)
     return taken
 
 
 def release_all():
     """Drop every lease lock this process holds (tests; shutting down)."""
     if _advisory_locks():
-        for pk in list(_held_ids()):
-            _unlock(pk)
+        for pk in list(_locks.held):
+            _locks.drop(pk)

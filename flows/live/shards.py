@@ -1,6 +1,5 @@
 """A stream's shards for stream mode (stream.py): listed into LogStreamShard rows, and leased
 to one consumer at a time, parents before children after a reshard."""
-import threading
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 from ..models import LogStreamShard
 from .delivery import parse_stream_arn
-from .leases import advisory_unlock, try_advisory_lock
+from .leases import AdvisoryLocks
 
 SHARD_LEASE_SECONDS = 30
 
@@ -74,7 +73,7 @@ def claim_shard(owner, stream_arns, now=None, exclude=()):
         if taken:
             return LogStreamShard.objects.get(pk=row.pk)
         if locks:
-            _unlock_shard(row.pk)
+            _shard_locks.drop(row.pk)
     return None
 
 
@@ -83,34 +82,15 @@ def release_shard(owner, shard_pk):
         LogStreamShard.objects.filter(pk=shard_pk, lease_owner=owner).update(lease_owner="", leased_until=None)
     finally:  # the lock goes even when the row cannot be written (its lease then runs out)
         if connection.vendor == "postgresql":
-            _unlock_shard(shard_pk)
+            _shard_locks.drop(shard_pk)
 
 
 SHARD_NAMESPACE = 0x534844  # "SHD": apart from the log groups' advisory locks
-_shard_locks = threading.local()  # each thread has its own connection, so its own locks
-
-
-def _held_shards():
-    if not hasattr(_shard_locks, "held"):
-        _shard_locks.held = set()
-    return _shard_locks.held
+_shard_locks = AdvisoryLocks(SHARD_NAMESPACE)
 
 
 def _lock_shard(pk):
-    held = _held_shards()
-    if pk in held:
-        return True
-    locked = try_advisory_lock(SHARD_NAMESPACE, pk)
-    if locked:
-        held.add(pk)
-    return locked
-
-
-def _unlock_shard(pk):
-    held = _held_shards()
-    if pk in held:
-        held.discard(pk)
-        advisory_unlock(SHARD_NAMESPACE, pk)
+    return pk in _shard_locks.held or _shard_locks.take(pk)
 
 
 def fair_share(owner, stream_arns):

@@ -8,7 +8,9 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from .harness import function, insert_graph, multi_stack_graph
+from bench.graph_view_bench import count_crossings
+
+from .harness import edge, function, insert_graph, multi_stack_graph, node
 from .test_graph_page import open_graph, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -231,10 +233,6 @@ def test_open_groups_are_turned_so_the_edges_between_them_do_not_cross(page, sit
     then mirrored top to bottom where that crosses less. Here the front stack's two functions
     each send to one of the back stack's two queues: one way up the back stack's frame the two
     sends cross, the other way they do not."""
-    from bench.graph_view_bench import count_crossings
-
-    from .harness import edge, node
-
     def in_stack(n, stack):
         n["attributes"]["stack"] = stack
         return n

@@ -77,3 +77,31 @@ def poll_all(clients=None, owner="test-owner", published=None):
                 published.append if published is not None else None)))
             release(cursor_id)
     return outcomes
+
+
+class OtherWorker:
+    """Another worker holding what ``claim()`` takes: run on a thread of its own, so on its own
+    database connection (and session advisory locks), until ``die()`` closes that connection
+    as a SIGKILL would."""
+
+    def __init__(self, claim):
+        import threading
+
+        self._claimed, self._die = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(claim,))
+        self._thread.start()
+        assert self._claimed.wait(30), "the other worker claimed nothing"
+
+    def _run(self, claim):
+        from django.db import connection
+
+        try:
+            if claim():
+                self._claimed.set()
+            self._die.wait(30)
+        finally:
+            connection.close()
+
+    def die(self):
+        self._die.set()
+        self._thread.join()

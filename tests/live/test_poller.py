@@ -19,7 +19,15 @@ from flows.live.store import prune
 from flows.models import Invocation, InvocationMinute, LogCursor
 from tests.data import lambda_logs as samples
 
-from .helpers import add_function, function_arn, invocation_lines, now_ms, poll_all, put_lines
+from .helpers import (
+    OtherWorker,
+    add_function,
+    function_arn,
+    invocation_lines,
+    now_ms,
+    poll_all,
+    put_lines,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -212,31 +220,14 @@ def test_two_workers_never_lease_the_same_log_group():
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_a_group_leased_by_a_worker_that_died_is_claimed_at_once_and_a_live_ones_is_not():
-    import threading
-
-    from django.db import connection
-
     add_function("worker")
     ensure_cursors()
-    claimed, die = threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            assert claim_cursors("other", 1)
-            claimed.set()
-            die.wait(30)
-        finally:
-            connection.close()  # a SIGKILLed worker's connection drops, and its locks with it
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    assert claimed.wait(30)
+    other = OtherWorker(lambda: claim_cursors("other", 1))
     # Due again while still leased (its poll is taking long): a live lease stands.
     LogCursor.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
     assert LogCursor.objects.get().leased_until > timezone.now()
     assert claim_cursors("me", 1) == []
-    die.set()
-    thread.join()
+    other.die()
     [cursor_id] = claim_cursors("me", 1)  # dead: taken over, its lease time notwithstanding
     assert LogCursor.objects.get(pk=cursor_id).lease_owner == "me"
     release_all()

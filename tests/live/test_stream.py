@@ -19,7 +19,7 @@ from flows.live.shards import claim_shard, refresh_shards, release_shard
 from flows.live.stream import StreamClients, apply_records, consume_cycle
 from flows.models import Invocation, LogCursor, LogStreamShard
 
-from .helpers import ACCOUNT, add_function, invocation_lines, now_ms, put_lines
+from .helpers import ACCOUNT, OtherWorker, add_function, invocation_lines, now_ms, put_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -367,30 +367,13 @@ def test_a_log_group_leased_by_a_worker_that_died_is_applied_without_waiting_its
 
 @pytest.mark.django_db(transaction=True)
 def test_a_shard_whose_consumer_died_is_taken_over_at_once_and_a_live_ones_is_not(aws, stream):
-    import threading
-
-    from django.db import connection
-
     StreamClients().get(stream.arn)
     refresh_shards(StreamClients().get(stream.arn), stream.arn)
-    claimed, die = threading.Event(), threading.Event()
-
-    def other_consumer():
-        try:
-            assert claim_shard("other", [stream.arn]) is not None
-            claimed.set()
-            die.wait(30)
-        finally:
-            connection.close()  # a SIGKILLed consumer's connection drops, and its locks with it
-
-    thread = threading.Thread(target=other_consumer)
-    thread.start()
-    assert claimed.wait(30)
+    other = OtherWorker(lambda: claim_shard("other", [stream.arn]))
     shard = LogStreamShard.objects.get()
     assert shard.lease_owner == "other" and shard.leased_until > timezone.now()
     assert claim_shard("me", [stream.arn]) is None  # alive: its lease stands
-    die.set()
-    thread.join()
+    other.die()  # a SIGKILLed consumer's connection drops, and its locks with it
     taken = claim_shard("me", [stream.arn])  # dead: taken over, its lease time notwithstanding
     assert taken is not None and taken.lease_owner == "me"
     release_shard("me", taken.pk)
